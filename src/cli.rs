@@ -1,0 +1,118 @@
+//! The command line: arguments (clap) and what each subcommand runs.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use color_eyre::eyre::{Result, WrapErr};
+
+use crate::demo::access::{AccessPolicy, DenyRule};
+use crate::demo::{self, Cluster, ClusterOptions, scenario};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kshift",
+    version,
+    about = "A terminal console for progressive delivery on Kubernetes"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the embedded demo cluster (a Kubernetes API that kubectl can drive).
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// A built-in scenario: showcase, bad-canary, empty, scale.
+    #[arg(long, default_value = "showcase", conflicts_with = "manifests")]
+    pub scenario: String,
+    /// Start from every YAML file in this folder instead of a scenario.
+    #[arg(long, value_name = "DIR")]
+    pub manifests: Option<PathBuf>,
+    /// Also serve the API over HTTP on this loopback address (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<String>,
+    /// Write a kubeconfig for the served API (context `kshift-demo`).
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Run the cluster without a console, until interrupted.
+    #[arg(long)]
+    pub headless: bool,
+    /// Simulated time runs this many times faster (pods start in 1.5 s at 1).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// Deny the demo user a verb on a resource, as VERB:GROUP/RESOURCE (repeatable),
+    /// e.g. patch:networking.istio.io/virtualservices.
+    #[arg(long, value_name = "VERB:GROUP/RESOURCE")]
+    pub deny: Vec<DenyRule>,
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed.is_finite() && (0.01..=1000.0).contains(&speed) => Ok(speed),
+        _ => Err(format!("{text:?} is not a speed between 0.01 and 1000")),
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo(args) => run_demo(args).await,
+    }
+}
+
+/// Builds the demo cluster the arguments describe, with its controllers running.
+pub fn start_cluster(args: &DemoArgs) -> Result<Cluster> {
+    let options = ClusterOptions {
+        access: AccessPolicy {
+            deny: args.deny.clone(),
+        },
+        speed: args.speed,
+        ..ClusterOptions::default()
+    };
+    let cluster = Cluster::new(&options);
+    match &args.manifests {
+        Some(dir) => scenario::load_dir(&cluster, dir)?,
+        None => scenario::load_builtin(&cluster, &args.scenario)?,
+    }
+    cluster.start_controllers(options.speed);
+    Ok(cluster)
+}
+
+async fn run_demo(args: DemoArgs) -> Result<()> {
+    let cluster = start_cluster(&args)?;
+    if let Some(addr) = &args.serve {
+        let (bound, _server) = cluster.serve(addr).await?;
+        if let Some(path) = &args.kubeconfig_out {
+            std::fs::write(path, demo::kubeconfig(bound))
+                .wrap_err_with(|| format!("writing the kubeconfig to {}", path.display()))?;
+            println!(
+                "kubeconfig written to {} (context kshift-demo)",
+                path.display()
+            );
+        }
+        println!("serving the Kubernetes API on http://{bound}");
+    }
+    if !args.headless {
+        eprintln!(
+            "kshift: the console is not built yet; running the demo cluster headless (Ctrl-C stops it)"
+        );
+    }
+    wait_for_shutdown().await
+}
+
+/// Returns on Ctrl-C, SIGTERM or SIGHUP.
+async fn wait_for_shutdown() -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).wrap_err("installing the SIGTERM handler")?;
+    let mut hangup = signal(SignalKind::hangup()).wrap_err("installing the SIGHUP handler")?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+        _ = hangup.recv() => {}
+    }
+    Ok(())
+}
