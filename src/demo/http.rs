@@ -18,6 +18,7 @@ use super::discovery;
 use super::errors::{ApiError, ApiResult};
 use super::openapi;
 use super::patch::PatchType;
+use super::protobuf;
 use super::resources::{Behaviour, ResourceType};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::table;
@@ -190,19 +191,23 @@ async fn route(cluster: &Cluster, request: Request) -> ApiResult<Response> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json")
         .to_string();
-    let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
-        Ok(bytes) => bytes,
-        Err(_) => return Err(ApiError::too_large(BODY_LIMIT)),
+    let body = read_body(body).await?;
+    let protobuf =
+        content_type.starts_with("application/vnd.kubernetes.protobuf") && !body.is_empty();
+    let decoded_review = if protobuf {
+        Some(protobuf::decode_review(&body).ok_or_else(ApiError::protobuf_unsupported)?)
+    } else {
+        None
     };
-    if content_type.starts_with("application/vnd.kubernetes.protobuf") && !body.is_empty() {
-        return Err(ApiError::protobuf_unsupported());
-    }
     let as_table = parts
         .headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("as=Table"));
     let parse_body = || -> ApiResult<Value> {
+        if let Some(review) = &decoded_review {
+            return Ok(review.clone());
+        }
         if body.is_empty() {
             return Ok(json!({}));
         }
@@ -301,6 +306,32 @@ async fn route(cluster: &Cluster, request: Request) -> ApiResult<Response> {
             )
         }
     }
+}
+
+/// Reads a request body up to the limit. A larger one is read on (up to a bound) and
+/// dropped, so that the client gets the 413 rather than a broken pipe.
+async fn read_body(body: Body) -> ApiResult<Bytes> {
+    use http_body_util::BodyExt;
+    const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+    let mut body = body;
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            seen += data.len();
+            if seen <= BODY_LIMIT {
+                kept.extend_from_slice(&data);
+            } else if seen > DRAIN_LIMIT {
+                break;
+            }
+        }
+    }
+    if seen > BODY_LIMIT {
+        return Err(ApiError::too_large(BODY_LIMIT));
+    }
+    Ok(Bytes::from(kept))
 }
 
 fn selectors(query: &Query) -> ApiResult<(LabelSelector, FieldSelector)> {

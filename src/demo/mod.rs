@@ -12,6 +12,7 @@ mod http;
 mod meta;
 mod openapi;
 mod patch;
+mod protobuf;
 pub mod resources;
 pub mod scenario;
 mod selectors;

@@ -82,6 +82,14 @@ ROUTER_CODES = {
     "bad-step",
 }
 
+def _d(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 # --------------------------------------------------------------------------
 # YAML loading
 # --------------------------------------------------------------------------
@@ -706,8 +714,8 @@ def selector_matches(selector: Any, labels: dict) -> bool:
     if not isinstance(selector, dict):
         return False
     if "matchLabels" in selector or "matchExpressions" in selector:
-        ml = selector.get("matchLabels") or {}
-        exprs = selector.get("matchExpressions") or []
+        ml = _d(selector.get("matchLabels"))
+        exprs = [_d(e) for e in _l(selector.get("matchExpressions"))]
     else:
         ml, exprs = selector, []
     if not ml and not exprs:
@@ -715,7 +723,9 @@ def selector_matches(selector: Any, labels: dict) -> bool:
     if any(labels.get(k) != v for k, v in ml.items()):
         return False
     for e in exprs:
-        key, op, values = e.get("key"), e.get("operator"), e.get("values") or []
+        key, op, values = e.get("key"), e.get("operator"), _l(e.get("values"))
+        if not isinstance(key, str):
+            return False
         if op == "In" and labels.get(key) not in values:
             return False
         if op == "NotIn" and key in labels and labels[key] in values:
@@ -734,18 +744,18 @@ class PodTemplate:
     ports: list[tuple[int, str]]  # (containerPort, name)
 
 
+def container_ports(pod_spec: Any) -> list[tuple[int, str]]:
+    return [
+        (p["containerPort"], p.get("name", ""))
+        for c in _l(_d(pod_spec).get("containers"))
+        for p in _l(_d(c).get("ports"))
+        if isinstance(p, dict) and isinstance(p.get("containerPort"), int)
+    ]
+
+
 def template_of(obj: Obj) -> tuple[dict, list[tuple[int, str]]]:
-    tmpl = obj.spec.get("template")
-    if not isinstance(tmpl, dict):
-        return {}, []
-    labels = ((tmpl.get("metadata") or {}).get("labels")) or {}
-    ports: list[tuple[int, str]] = []
-    for c in ((tmpl.get("spec") or {}).get("containers")) or []:
-        if isinstance(c, dict):
-            for p in c.get("ports") or []:
-                if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
-                    ports.append((p["containerPort"], p.get("name", "")))
-    return (labels if isinstance(labels, dict) else {}), ports
+    tmpl = _d(obj.spec.get("template"))
+    return _d(_d(tmpl.get("metadata")).get("labels")), container_ports(tmpl.get("spec"))
 
 
 def pod_templates(objs: list[Obj]) -> dict[str, list[PodTemplate]]:
@@ -758,21 +768,13 @@ def pod_templates(objs: list[Obj]) -> dict[str, list[PodTemplate]]:
         elif gk == ("argoproj.io", "Rollout"):
             labels, ports = template_of(o)
             st = o.status
-            hashes = {st.get("stableRS"), st.get("currentPodHash")}
-            bg = st.get("blueGreen") if isinstance(st.get("blueGreen"), dict) else {}
-            hashes |= {bg.get("activeSelector"), bg.get("previewSelector")}
+            bg = _d(st.get("blueGreen"))
+            hashes = [st.get("stableRS"), st.get("currentPodHash"), bg.get("activeSelector"), bg.get("previewSelector")]
             out.setdefault(o.namespace, []).append(PodTemplate(o, labels, ports))
-            for h in sorted(x for x in hashes if isinstance(x, str) and x):
+            for h in sorted({x for x in hashes if isinstance(x, str) and x}):
                 out[o.namespace].append(PodTemplate(o, {**labels, "rollouts-pod-template-hash": h}, ports))
         elif gk == ("", "Pod"):
-            labels = o.meta.get("labels") or {}
-            ports = [
-                (p["containerPort"], p.get("name", ""))
-                for c in (o.spec.get("containers") or [])
-                for p in (c.get("ports") or [])
-                if isinstance(p, dict) and isinstance(p.get("containerPort"), int)
-            ]
-            out.setdefault(o.namespace, []).append(PodTemplate(o, labels, ports))
+            out.setdefault(o.namespace, []).append(PodTemplate(o, _d(o.meta.get("labels")), container_ports(o.spec)))
     return out
 
 
@@ -807,7 +809,7 @@ class Checker:
             self.add(o, [], "missing metadata")
             return None
         for err in SchemaValidator(OBJECT_META).iter_errors(o.meta):
-            self.add(o, ["metadata", *err.absolute_path], f"metadata.{_path(err.absolute_path)}: {_message(err)}".replace("metadata.: ", "metadata: "))
+            self.add(o, ["metadata", *err.absolute_path], f"{_path(['metadata', *err.absolute_path])}: {_message(err)}")
         if not o.name:
             self.add(o, ["metadata"], "missing metadata.name")
         elif problem := name_problem(o.kind, o.group, o.name):
@@ -866,8 +868,7 @@ class Checker:
             labels, _ = template_of(o)
             if isinstance(sel, dict) and not selector_matches(sel, labels):
                 self.add(o, ["spec", "selector"], "spec.selector does not match spec.template.metadata.labels")
-            tmpl = o.spec.get("template") or {}
-            containers = ((tmpl.get("spec") or {}).get("containers")) if isinstance(tmpl, dict) else None
+            containers = _d(_d(o.spec.get("template")).get("spec")).get("containers")
             if isinstance(containers, list):
                 if not containers:
                     self.add(o, ["spec", "template", "spec", "containers"], "no containers")
@@ -881,24 +882,27 @@ class Checker:
                         self.add(o, path + ["name"], f"container name {cname!r} is not a DNS-1123 label")
                     if not isinstance(c.get("image"), str) or not c.get("image"):
                         self.add(o, path, "container without image")
-                    for j, p in enumerate(c.get("ports") or []):
+                    for j, p in enumerate(_l(c.get("ports"))):
                         if not isinstance(p, dict):
                             continue
                         cp = p.get("containerPort")
                         if not isinstance(cp, int) or not 0 < cp < 65536:
                             self.add(o, path + ["ports", j], f"containerPort {cp!r} is not 1-65535")
                         pname = p.get("name")
-                        if pname is not None:
+                        if pname is not None and not isinstance(pname, str):
+                            self.add(o, path + ["ports", j, "name"], f"port name {pname!r} is not a string")
+                        elif pname is not None:
                             if not isinstance(pname, str) or len(pname) > 15 or not IANA_SVC_NAME.match(pname) or not re.search("[a-z]", pname):
                                 self.add(o, path + ["ports", j, "name"], f"port name {pname!r} is not an IANA_SVC_NAME (at most 15, lowercase)")
                             elif pname in port_names:
                                 self.add(o, path + ["ports", j, "name"], f"port name {pname!r} used twice in the pod")
                             port_names.add(pname)
         if (o.group, o.kind) == ("", "Service"):
-            for i, p in enumerate(o.spec.get("ports") or []):
+            ports = _l(o.spec.get("ports"))
+            for i, p in enumerate(ports):
                 if isinstance(p, dict) and isinstance(p.get("targetPort"), str) and not IANA_SVC_NAME.match(p["targetPort"]):
                     self.add(o, ["spec", "ports", i, "targetPort"], f"targetPort {p['targetPort']!r} is not a port name")
-            if len(o.spec.get("ports") or []) > 1 and any(not p.get("name") for p in o.spec.get("ports") or [] if isinstance(p, dict)):
+            if len(ports) > 1 and any(not p.get("name") for p in ports if isinstance(p, dict)):
                 self.add(o, ["spec", "ports"], "a Service with several ports must name each of them")
 
     # ---- per file --------------------------------------------------------
@@ -927,208 +931,234 @@ class Checker:
         self.check_references(objs)
 
     def check_references(self, objs: list[Obj]) -> None:
-        templates = pod_templates(objs)
-        services = {(o.namespace, o.name): o for o in objs if (o.group, o.kind) == ("", "Service")}
-        by_kind: dict[tuple[str, str], dict[tuple[str, str], Obj]] = {}
+        CrossChecks(self, objs).run()
+
+
+class CrossChecks:
+    """References between the objects of one scenario."""
+
+    def __init__(self, checker: Checker, objs: list[Obj]):
+        self.add = checker.add
+        self.templates = pod_templates(objs)
+        self.by_kind: dict[tuple[str, str], dict[tuple[str, str], Obj]] = {}
         for o in objs:
-            by_kind.setdefault((o.group, o.kind), {})[(o.namespace, o.name)] = o
+            self.by_kind.setdefault((o.group, o.kind), {})[(o.namespace, o.name)] = o
+        self.services = self.by_kind.get(("", "Service"), {})
+        self.drs = self.by_kind.get(("networking.istio.io", "DestinationRule"), {})
 
-        def selected(svc: Obj) -> list[PodTemplate]:
-            sel = svc.spec.get("selector")
-            return [t for t in templates.get(svc.namespace, []) if selector_matches(sel, t.labels)]
+    def of(self, group: str, kind: str) -> list[Obj]:
+        return list(self.by_kind.get((group, kind), {}).values())
 
-        def service_port(svc: Obj, number: Any = None, name: Any = None) -> dict | None:
-            for p in svc.spec.get("ports") or []:
-                if isinstance(p, dict) and ((number is not None and p.get("port") == number) or (name is not None and p.get("name") == name)):
-                    return p
+    def run(self) -> None:
+        self.check_services()
+        self.check_virtual_services()
+        self.check_destination_rules()
+        self.check_http_routes()
+        self.check_traffic_splits()
+        self.check_ingresses()
+        self.check_rollouts()
+        self.check_flagger_canaries()
+
+    # ---- helpers ---------------------------------------------------------
+
+    @staticmethod
+    def service_port(svc: Obj, number: Any = None, name: Any = None) -> dict | None:
+        for p in _l(svc.spec.get("ports")):
+            p = _d(p)
+            if (number is not None and p.get("port") == number) or (name is not None and p.get("name") == name):
+                return p
+        return None
+
+    def resolve_host(self, owner: Obj, host: Any) -> Obj | None | bool:
+        """The Service an Istio host names; False when the host is not a cluster Service name."""
+        if not isinstance(host, str):
             return None
+        parts = host.split(".")
+        if len(parts) == 1:
+            return self.services.get((owner.namespace, host))
+        if len(parts) == 2 or host.endswith(".svc") or host.endswith(".svc.cluster.local"):
+            return self.services.get((parts[1], parts[0]))
+        return False
 
-        # Services select pods and expose their ports.
-        for svc in services.values():
+    def need_service(self, owner: Obj, path: list, name: Any, port: Any = None, port_name: Any = None, ns: Any = None) -> Obj | None:
+        ns = ns if isinstance(ns, str) and ns else owner.namespace
+        svc = self.services.get((ns, name)) if isinstance(name, str) else None
+        if svc is None:
+            self.add(owner, path, f"Service {name!r} not found in namespace {ns!r}", "unknown-service")
+            return None
+        if (port is not None or port_name is not None) and self.service_port(svc, port, port_name) is None:
+            self.add(owner, path, f"Service {name!r} has no port {port if port is not None else port_name!r}", "unknown-port")
+        return svc
+
+    def subsets_for(self, owner: Obj, svc: Obj) -> set[str]:
+        names: set[str] = set()
+        for dr in self.drs.values():
+            if dr.namespace == owner.namespace and self.resolve_host(dr, dr.spec.get("host")) is svc:
+                names |= {_d(s).get("name") for s in _l(dr.spec.get("subsets"))}
+        return names
+
+    # ---- Services --------------------------------------------------------
+
+    def check_services(self) -> None:
+        for svc in self.services.values():
             if svc.spec.get("type") == "ExternalName":
                 continue
             sel = svc.spec.get("selector")
             if not isinstance(sel, dict) or not sel:
                 self.add(svc, ["spec"], "Service without a selector (demo Services must select pods)")
                 continue
-            chosen = selected(svc)
+            chosen = [t for t in self.templates.get(svc.namespace, []) if selector_matches(sel, t.labels)]
             if not chosen:
                 self.add(svc, ["spec", "selector"], f"selector {_fmt_labels(sel)} selects no pod template in namespace {svc.namespace!r}")
                 continue
-            for i, p in enumerate(svc.spec.get("ports") or []):
-                if not isinstance(p, dict):
-                    continue
+            for i, p in enumerate(_l(svc.spec.get("ports"))):
+                p = _d(p)
                 target = p.get("targetPort", p.get("port"))
-                ok = any(
-                    (isinstance(target, int) and target == cp) or (isinstance(target, str) and target == pn)
-                    for t in chosen for cp, pn in t.ports
-                )
-                if not ok:
-                    self.add(svc, ["spec", "ports", i], f"targetPort {target!r} is not a container port of the selected pods ({', '.join(t.owner.describe() for t in chosen)})")
+                if not any((isinstance(target, int) and target == cp) or (isinstance(target, str) and target == pn) for t in chosen for cp, pn in t.ports):
+                    owners = ", ".join(sorted({t.owner.describe() for t in chosen}))
+                    self.add(svc, ["spec", "ports", i], f"targetPort {target!r} is not a container port of the selected pods ({owners})")
 
-        def resolve_host(owner: Obj, host: Any) -> Obj | None | bool:
-            """Service for an Istio host; False when the host is not cluster-local."""
-            if not isinstance(host, str):
-                return None
-            parts = host.split(".")
-            if len(parts) == 1:
-                return services.get((owner.namespace, host))
-            if len(parts) == 2 or host.endswith(".svc") or host.endswith(".svc.cluster.local"):
-                return services.get((parts[1], parts[0]))
-            return False
+    # ---- Istio -------------------------------------------------------------
 
-        def need_service(owner: Obj, path: list, name: Any, port: Any = None, port_name: Any = None, ns: str | None = None) -> Obj | None:
-            svc = services.get((ns or owner.namespace, name)) if isinstance(name, str) else None
-            if svc is None:
-                self.add(owner, path, f"Service {name!r} not found in namespace {ns or owner.namespace!r}", "unknown-service")
-                return None
-            if (port is not None or port_name is not None) and service_port(svc, port, port_name) is None:
-                self.add(owner, path, f"Service {name!r} has no port {port if port is not None else port_name!r}", "unknown-port")
-            return svc
-
-        drs = by_kind.get(("networking.istio.io", "DestinationRule"), {})
-
-        def subsets_for(owner: Obj, svc: Obj) -> dict[str, dict]:
-            out: dict[str, dict] = {}
-            for dr in drs.values():
-                if dr.namespace == owner.namespace and resolve_host(dr, dr.spec.get("host")) is svc:
-                    for s in dr.spec.get("subsets") or []:
-                        if isinstance(s, dict) and isinstance(s.get("name"), str):
-                            out[s["name"]] = s
-            return out
-
-        # Istio VirtualServices.
-        for vs in by_kind.get(("networking.istio.io", "VirtualService"), {}).values():
-            for i, rule in enumerate(vs.spec.get("http") or []):
-                routes = rule.get("route") or [] if isinstance(rule, dict) else []
+    def check_virtual_services(self) -> None:
+        for vs in self.of("networking.istio.io", "VirtualService"):
+            for i, rule in enumerate(_l(vs.spec.get("http"))):
+                routes = [_d(r) for r in _l(_d(rule).get("route"))]
                 for j, r in enumerate(routes):
-                    dest = r.get("destination") or {}
+                    dest = _d(r.get("destination"))
                     path = ["spec", "http", i, "route", j, "destination"]
-                    svc = resolve_host(vs, dest.get("host"))
+                    svc = self.resolve_host(vs, dest.get("host"))
                     if svc is False:
                         continue
                     if svc is None:
                         self.add(vs, path + ["host"], f"host {dest.get('host')!r} is not a Service in namespace {vs.namespace!r}", "unknown-service")
                         continue
-                    number = (dest.get("port") or {}).get("number")
-                    if number is not None and service_port(svc, number) is None:
+                    number = _d(dest.get("port")).get("number")
+                    if number is not None and self.service_port(svc, number) is None:
                         self.add(vs, path + ["port"], f"Service {svc.name!r} has no port {number}", "unknown-port")
                     subset = dest.get("subset")
-                    if subset is not None and subset not in subsets_for(vs, svc):
+                    if subset is not None and subset not in self.subsets_for(vs, svc):
                         self.add(vs, path + ["subset"], f"subset {subset!r} is not defined by a DestinationRule for host {dest.get('host')!r}", "unknown-subset")
                 if len(routes) > 1:
-                    total = sum(r.get("weight") or 0 for r in routes if isinstance(r, dict))
+                    total = sum(r.get("weight") or 0 for r in routes if isinstance(r.get("weight") or 0, int))
                     if total != 100:
                         self.add(vs, ["spec", "http", i, "route"], f"route weights sum to {total}, not 100", "weights-not-100")
 
-        # Istio DestinationRules: host and subsets select pods.
-        for dr in drs.values():
-            svc = resolve_host(dr, dr.spec.get("host"))
+    def check_destination_rules(self) -> None:
+        for dr in self.drs.values():
+            svc = self.resolve_host(dr, dr.spec.get("host"))
             if svc is False:
                 continue
             if svc is None:
                 self.add(dr, ["spec", "host"], f"host {dr.spec.get('host')!r} is not a Service in namespace {dr.namespace!r}", "unknown-service")
                 continue
-            base = svc.spec.get("selector") or {}
-            for i, s in enumerate(dr.spec.get("subsets") or []):
-                labels = {**base, **(s.get("labels") or {})}
-                if not any(selector_matches(labels, t.labels) for t in templates.get(dr.namespace, [])):
-                    self.add(dr, ["spec", "subsets", i], f"subset {s.get('name')!r} ({_fmt_labels(labels)}) selects no pod template", "subset-selects-nothing")
+            base = _d(svc.spec.get("selector"))
+            for i, s in enumerate(_l(dr.spec.get("subsets"))):
+                labels = {**base, **_d(_d(s).get("labels"))}
+                if not any(selector_matches(labels, t.labels) for t in self.templates.get(dr.namespace, [])):
+                    self.add(dr, ["spec", "subsets", i], f"subset {_d(s).get('name')!r} ({_fmt_labels(labels)}) selects no pod template", "subset-selects-nothing")
 
-        # Gateway API HTTPRoutes.
-        for route in by_kind.get(("gateway.networking.k8s.io", "HTTPRoute"), {}).values():
-            for i, rule in enumerate(route.spec.get("rules") or []):
-                for j, ref in enumerate(rule.get("backendRefs") or [] if isinstance(rule, dict) else []):
-                    if ref.get("group", "") != "" or ref.get("kind", "Service") != "Service":
-                        continue
-                    need_service(route, ["spec", "rules", i, "backendRefs", j], ref.get("name"), ref.get("port"), ns=ref.get("namespace"))
+    # ---- Gateway API, SMI, Ingress ------------------------------------------
 
-        # SMI TrafficSplits.
-        for ts in by_kind.get(("split.smi-spec.io", "TrafficSplit"), {}).values():
-            need_service(ts, ["spec", "service"], ts.spec.get("service"))
-            for j, b in enumerate(ts.spec.get("backends") or []):
-                need_service(ts, ["spec", "backends", j], b.get("service") if isinstance(b, dict) else None)
+    def check_http_routes(self) -> None:
+        for route in self.of("gateway.networking.k8s.io", "HTTPRoute"):
+            for i, rule in enumerate(_l(route.spec.get("rules"))):
+                for j, ref in enumerate(_l(_d(rule).get("backendRefs"))):
+                    ref = _d(ref)
+                    if ref.get("group", "") == "" and ref.get("kind", "Service") == "Service":
+                        self.need_service(route, ["spec", "rules", i, "backendRefs", j], ref.get("name"), ref.get("port"), ns=ref.get("namespace"))
 
-        # Ingresses (and NGINX canaries).
-        ingresses = list(by_kind.get(("networking.k8s.io", "Ingress"), {}).values())
+    def check_traffic_splits(self) -> None:
+        for ts in self.of("split.smi-spec.io", "TrafficSplit"):
+            self.need_service(ts, ["spec", "service"], ts.spec.get("service"))
+            for j, b in enumerate(_l(ts.spec.get("backends"))):
+                self.need_service(ts, ["spec", "backends", j], _d(b).get("service"))
 
-        def paths_of(ing: Obj) -> set[tuple[str, str]]:
-            return {
-                (r.get("host", ""), p.get("path", "/"))
-                for r in ing.spec.get("rules") or [] if isinstance(r, dict)
-                for p in ((r.get("http") or {}).get("paths") or []) if isinstance(p, dict)
-            }
+    @staticmethod
+    def ingress_paths(ing: Obj) -> set[tuple[Any, Any]]:
+        return {
+            (_d(r).get("host", ""), _d(p).get("path", "/"))
+            for r in _l(ing.spec.get("rules"))
+            for p in _l(_d(_d(r).get("http")).get("paths"))
+        }
 
+    def check_ingresses(self) -> None:
+        ingresses = self.of("networking.k8s.io", "Ingress")
         for ing in ingresses:
-            for i, r in enumerate(ing.spec.get("rules") or []):
-                for j, p in enumerate(((r.get("http") or {}).get("paths") or []) if isinstance(r, dict) else []):
-                    svc_ref = ((p.get("backend") or {}).get("service")) if isinstance(p, dict) else None
-                    if isinstance(svc_ref, dict):
-                        port = svc_ref.get("port") or {}
-                        need_service(ing, ["spec", "rules", i, "http", "paths", j, "backend"], svc_ref.get("name"), port.get("number"), port.get("name"))
+            for i, r in enumerate(_l(ing.spec.get("rules"))):
+                for j, p in enumerate(_l(_d(_d(r).get("http")).get("paths"))):
+                    ref = _d(_d(_d(p).get("backend")).get("service"))
+                    if ref:
+                        port = _d(ref.get("port"))
+                        self.need_service(ing, ["spec", "rules", i, "http", "paths", j, "backend"], ref.get("name"), port.get("number"), port.get("name"))
             ann = ing.annotations
-            if ann.get("nginx.ingress.kubernetes.io/canary") == "true":
-                primaries = [
-                    other for other in ingresses
-                    if other is not ing and other.namespace == ing.namespace
-                    and other.annotations.get("nginx.ingress.kubernetes.io/canary") != "true"
-                    and paths_of(other) & paths_of(ing)
-                ]
-                if not primaries:
-                    self.add(ing, ["metadata", "annotations"], "canary Ingress without a primary Ingress for the same host and path", "canary-without-primary")
-                weight = ann.get("nginx.ingress.kubernetes.io/canary-weight")
-                total = ann.get("nginx.ingress.kubernetes.io/canary-weight-total", "100")
-                if weight is not None:
-                    try:
-                        if not 0 <= int(weight) <= int(total):
-                            raise ValueError
-                    except (TypeError, ValueError):
-                        self.add(ing, ["metadata", "annotations"], f"canary-weight {weight!r} is not an integer in 0..{total}", "bad-canary-weight")
+            if ann.get("nginx.ingress.kubernetes.io/canary") != "true":
+                continue
+            primaries = [
+                other for other in ingresses
+                if other is not ing and other.namespace == ing.namespace
+                and other.annotations.get("nginx.ingress.kubernetes.io/canary") != "true"
+                and self.ingress_paths(other) & self.ingress_paths(ing)
+            ]
+            if not primaries:
+                self.add(ing, ["metadata", "annotations"], "canary Ingress without a primary Ingress for the same host and path", "canary-without-primary")
+            weight = ann.get("nginx.ingress.kubernetes.io/canary-weight")
+            total = ann.get("nginx.ingress.kubernetes.io/canary-weight-total", "100")
+            if weight is not None:
+                try:
+                    ok = 0 <= int(weight) <= int(total)
+                except (TypeError, ValueError):
+                    ok = False
+                if not ok:
+                    self.add(ing, ["metadata", "annotations"], f"canary-weight {weight!r} is not an integer in 0..{total}", "bad-canary-weight")
 
-        # Argo Rollouts.
-        vss = by_kind.get(("networking.istio.io", "VirtualService"), {})
-        for ro in by_kind.get(("argoproj.io", "Rollout"), {}).values():
-            strategy = ro.spec.get("strategy") or {}
-            canary = strategy.get("canary") if isinstance(strategy.get("canary"), dict) else None
-            bg = strategy.get("blueGreen") if isinstance(strategy.get("blueGreen"), dict) else None
-            if canary is not None:
+    # ---- controllers -------------------------------------------------------
+
+    def check_rollouts(self) -> None:
+        vss = self.by_kind.get(("networking.istio.io", "VirtualService"), {})
+        for ro in self.of("argoproj.io", "Rollout"):
+            strategy = _d(ro.spec.get("strategy"))
+            canary, bg = strategy.get("canary"), strategy.get("blueGreen")
+            if isinstance(canary, dict):
+                base = ["spec", "strategy", "canary"]
                 for key in ("canaryService", "stableService"):
                     if canary.get(key):
-                        need_service(ro, ["spec", "strategy", "canary", key], canary[key])
-                for i, step in enumerate(canary.get("steps") or []):
+                        self.need_service(ro, base + [key], canary[key])
+                for i, step in enumerate(_l(canary.get("steps"))):
                     if not isinstance(step, dict) or len(step) != 1:
-                        self.add(ro, ["spec", "strategy", "canary", "steps", i], "a canary step must have exactly one key", "bad-step")
-                istio = ((canary.get("trafficRouting") or {}).get("istio")) or {}
-                vs_refs = ([istio["virtualService"]] if istio.get("virtualService") else []) + list(istio.get("virtualServices") or [])
-                for ref in vs_refs:
+                        self.add(ro, base + ["steps", i], "a canary step must have exactly one key", "bad-step")
+                istio = _d(_d(canary.get("trafficRouting")).get("istio"))
+                refs = [_d(istio.get("virtualService"))] if istio.get("virtualService") else []
+                refs += [_d(x) for x in _l(istio.get("virtualServices"))]
+                for ref in refs:
                     if (ro.namespace, ref.get("name")) not in vss:
-                        self.add(ro, ["spec", "strategy", "canary", "trafficRouting", "istio"], f"VirtualService {ref.get('name')!r} not found", "unknown-router")
-                dr_ref = istio.get("destinationRule")
+                        self.add(ro, base + ["trafficRouting", "istio"], f"VirtualService {ref.get('name')!r} not found", "unknown-router")
+                dr_ref = _d(istio.get("destinationRule"))
                 if dr_ref:
-                    dr = drs.get((ro.namespace, dr_ref.get("name")))
+                    dr = self.drs.get((ro.namespace, dr_ref.get("name")))
                     if dr is None:
-                        self.add(ro, ["spec", "strategy", "canary", "trafficRouting", "istio", "destinationRule"], f"DestinationRule {dr_ref.get('name')!r} not found", "unknown-router")
+                        self.add(ro, base + ["trafficRouting", "istio", "destinationRule"], f"DestinationRule {dr_ref.get('name')!r} not found", "unknown-router")
                     else:
-                        names = {s.get("name") for s in dr.spec.get("subsets") or [] if isinstance(s, dict)}
+                        names = {_d(s).get("name") for s in _l(dr.spec.get("subsets"))}
                         for key in ("canarySubsetName", "stableSubsetName"):
                             if dr_ref.get(key) not in names:
-                                self.add(ro, ["spec", "strategy", "canary", "trafficRouting", "istio", "destinationRule", key], f"subset {dr_ref.get(key)!r} not in DestinationRule {dr.name!r}", "unknown-subset")
-                weights = ((ro.status.get("canary") or {}).get("weights")) if isinstance(ro.status.get("canary"), dict) else None
-                if isinstance(weights, dict):
-                    total = sum((weights.get(k) or {}).get("weight") or 0 for k in ("canary", "stable"))
-                    total += sum((a or {}).get("weight") or 0 for a in weights.get("additional") or [])
+                                self.add(ro, base + ["trafficRouting", "istio", "destinationRule", key], f"subset {dr_ref.get(key)!r} not in DestinationRule {dr.name!r}", "unknown-subset")
+                weights = _d(_d(ro.status.get("canary")).get("weights"))
+                if weights:
+                    parts = [_d(weights.get("canary")), _d(weights.get("stable"))] + [_d(a) for a in _l(weights.get("additional"))]
+                    total = sum(p.get("weight") or 0 for p in parts if isinstance(p.get("weight") or 0, int))
                     if total != 100:
                         self.add(ro, ["status", "canary", "weights"], f"status.canary.weights sum to {total}, not 100", "weights-not-100")
-            if bg is not None:
+            if isinstance(bg, dict):
                 for key in ("activeService", "previewService"):
                     if bg.get(key):
-                        need_service(ro, ["spec", "strategy", "blueGreen", key], bg[key])
+                        self.need_service(ro, ["spec", "strategy", "blueGreen", key], bg[key])
 
-        # Flagger Canaries.
-        for cd in by_kind.get(("flagger.app", "Canary"), {}).values():
-            ref = cd.spec.get("targetRef") or {}
+    def check_flagger_canaries(self) -> None:
+        for cd in self.of("flagger.app", "Canary"):
+            ref = _d(cd.spec.get("targetRef"))
             kind = ref.get("kind")
-            if kind in ("Deployment", "DaemonSet") and (cd.namespace, ref.get("name")) not in by_kind.get(("apps", kind), {}):
+            if kind in ("Deployment", "DaemonSet") and (cd.namespace, ref.get("name")) not in self.by_kind.get(("apps", kind), {}):
                 self.add(cd, ["spec", "targetRef"], f"{kind} {ref.get('name')!r} not found in namespace {cd.namespace!r}", "unknown-workload")
 
 

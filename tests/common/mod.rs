@@ -1,0 +1,149 @@
+//! Shared helpers for tests that drive real tools (kubectl, Prometheus, tmux) against
+//! the `kshift demo` binary.
+#![allow(dead_code)] // each test binary uses its own part of these helpers
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether `tool` is on PATH. Without it a test is skipped loudly, except under CI,
+/// where a missing tool fails the run.
+pub fn have_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "{tool} is not on PATH, and CI is set: the tests that need it cannot be skipped"
+            );
+        }
+        eprintln!(
+            "\n**********\nSKIPPED: {tool} is not on PATH; install it to run this test\n**********\n"
+        );
+    }
+    found
+}
+
+/// The folder of the shared CRDs, beside the checkout.
+pub fn shared_crds() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/crds")
+}
+
+/// A `kshift demo --headless --serve` process and the kubeconfig it wrote.
+pub struct Demo {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub kubeconfig: PathBuf,
+    pub url: String,
+}
+
+impl Demo {
+    /// Starts the demo with extra arguments (a scenario, `--deny`, ...).
+    pub fn start(args: &[&str]) -> Demo {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = dir.path().join("demo.kubeconfig");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kshift"))
+            .args([
+                "demo",
+                "--headless",
+                "--serve",
+                "127.0.0.1:0",
+                "--kubeconfig-out",
+            ])
+            .arg(&kubeconfig)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start kshift demo");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut url = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("read demo output");
+            if let Some(rest) = line.strip_prefix("serving the Kubernetes API on ") {
+                url = rest.trim().to_string();
+                break;
+            }
+        }
+        assert!(!url.is_empty(), "kshift demo did not say where it serves");
+        Demo {
+            child,
+            dir,
+            kubeconfig,
+            url,
+        }
+    }
+
+    /// Runs kubectl against the demo, with its own discovery cache.
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("cache"))
+            .args(args)
+            .output()
+            .expect("run kubectl")
+    }
+
+    /// Runs kubectl and returns its stdout, failing the test with its stderr otherwise.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.kubectl(args);
+        assert!(
+            output.status.success(),
+            "kubectl {} failed: {}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Runs kubectl expecting a failure, and returns its stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let output = self.kubectl(args);
+        assert!(
+            !output.status.success(),
+            "kubectl {} should have failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout)
+        );
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
+    /// Polls `check` (kubectl output) until it holds; gives up after `seconds`.
+    pub fn eventually(&self, args: &[&str], seconds: u64, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let output = self.kubectl(args);
+            let text = String::from_utf8_lossy(&output.stdout).into_owned();
+            if output.status.success() && check(&text) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kubectl {} never satisfied the check; last output: {text}",
+                args.join(" ")
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Writes `text` into a file of the demo's folder and returns its path.
+    pub fn file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write test file");
+        path.display().to_string()
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
