@@ -27,6 +27,9 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The kinds of ../shared/crds without their schemas (tests/tools/slim_crds.py).
+const CRDS: &str = include_str!("scenarios/crds.yaml");
+
 fn builtin_manifests(name: &str) -> Option<&'static str> {
     match name {
         "showcase" => Some(include_str!("scenarios/showcase.yaml")),
@@ -170,14 +173,22 @@ pub fn load_builtin(cluster: &Cluster, name: &str) -> Result<()> {
         return apply(cluster, scale_objects(10_000, 100));
     }
     let text = builtin_manifests(name).ok_or_else(|| unknown_scenario(name))?;
-    let objects = parse_documents(text, &format!("scenario {name}"))?;
-    apply(
-        cluster,
-        objects
+    let source = format!("scenario {name}");
+    let mut objects = Vec::new();
+    if !text.is_empty() {
+        // Every scenario with releases serves the router and controller kinds.
+        let crds = parse_documents(CRDS, "the embedded CRDs")?;
+        objects.extend(
+            crds.into_iter()
+                .map(|o| ("the embedded CRDs".to_string(), o)),
+        );
+    }
+    objects.extend(
+        parse_documents(text, &source)?
             .into_iter()
-            .map(|o| (format!("scenario {name}"), o))
-            .collect(),
-    )
+            .map(|o| (source.clone(), o)),
+    );
+    apply(cluster, objects)
 }
 
 /// Loads every `.yaml`/`.yml`/`.json` file of a folder, in name order.
