@@ -236,13 +236,17 @@ async fn route(cluster: &Cluster, request: Request) -> ApiResult<Response> {
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(0);
             let page = cluster.lock().list(&target, &labels, &fields, limit, start);
-            let list = json!({
-                "kind": format!("{}List", target.resource.kind),
-                "apiVersion": target.resource.api_version(&target.version),
-                "metadata": {"resourceVersion": page.resource_version.to_string(), "continue": page.continue_token},
-                "items": page.items,
-            });
-            reply(StatusCode::OK, list)
+            let list = State::write_list(&target, &page);
+            if as_table {
+                let list: Value =
+                    serde_json::from_slice(&list).map_err(|e| ApiError::internal(e.to_string()))?;
+                return reply(StatusCode::OK, list);
+            }
+            Ok(bytes_response(
+                StatusCode::OK,
+                Bytes::from(list),
+                "application/json",
+            ))
         }
         "get" => reply(StatusCode::OK, cluster.lock().get(&target)?),
         "create" => {

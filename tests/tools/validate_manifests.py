@@ -90,6 +90,10 @@ def _l(value: Any) -> list:
     return value if isinstance(value, list) else []
 
 
+def _s(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 # --------------------------------------------------------------------------
 # YAML loading
 # --------------------------------------------------------------------------
@@ -994,7 +998,7 @@ class CrossChecks:
         names: set[str] = set()
         for dr in self.drs.values():
             if dr.namespace == owner.namespace and self.resolve_host(dr, dr.spec.get("host")) is svc:
-                names |= {_d(s).get("name") for s in _l(dr.spec.get("subsets"))}
+                names |= {_s(_d(s).get("name")) for s in _l(dr.spec.get("subsets"))}
         return names
 
     # ---- Services --------------------------------------------------------
@@ -1036,7 +1040,7 @@ class CrossChecks:
                     number = _d(dest.get("port")).get("number")
                     if number is not None and self.service_port(svc, number) is None:
                         self.add(vs, path + ["port"], f"Service {svc.name!r} has no port {number}", "unknown-port")
-                    subset = dest.get("subset")
+                    subset = _s(dest.get("subset")) if "subset" in dest else None
                     if subset is not None and subset not in self.subsets_for(vs, svc):
                         self.add(vs, path + ["subset"], f"subset {subset!r} is not defined by a DestinationRule for host {dest.get('host')!r}", "unknown-subset")
                 if len(routes) > 1:
@@ -1077,7 +1081,7 @@ class CrossChecks:
     @staticmethod
     def ingress_paths(ing: Obj) -> set[tuple[Any, Any]]:
         return {
-            (_d(r).get("host", ""), _d(p).get("path", "/"))
+            (_s(_d(r).get("host", "")), _s(_d(p).get("path", "/")))
             for r in _l(ing.spec.get("rules"))
             for p in _l(_d(_d(r).get("http")).get("paths"))
         }
@@ -1131,17 +1135,17 @@ class CrossChecks:
                 refs = [_d(istio.get("virtualService"))] if istio.get("virtualService") else []
                 refs += [_d(x) for x in _l(istio.get("virtualServices"))]
                 for ref in refs:
-                    if (ro.namespace, ref.get("name")) not in vss:
+                    if (ro.namespace, _s(ref.get("name"))) not in vss:
                         self.add(ro, base + ["trafficRouting", "istio"], f"VirtualService {ref.get('name')!r} not found", "unknown-router")
                 dr_ref = _d(istio.get("destinationRule"))
                 if dr_ref:
-                    dr = self.drs.get((ro.namespace, dr_ref.get("name")))
+                    dr = self.drs.get((ro.namespace, _s(dr_ref.get("name"))))
                     if dr is None:
                         self.add(ro, base + ["trafficRouting", "istio", "destinationRule"], f"DestinationRule {dr_ref.get('name')!r} not found", "unknown-router")
                     else:
-                        names = {_d(s).get("name") for s in _l(dr.spec.get("subsets"))}
+                        names = {_s(_d(s).get("name")) for s in _l(dr.spec.get("subsets"))}
                         for key in ("canarySubsetName", "stableSubsetName"):
-                            if dr_ref.get(key) not in names:
+                            if _s(dr_ref.get(key)) not in names:
                                 self.add(ro, base + ["trafficRouting", "istio", "destinationRule", key], f"subset {dr_ref.get(key)!r} not in DestinationRule {dr.name!r}", "unknown-subset")
                 weights = _d(_d(ro.status.get("canary")).get("weights"))
                 if weights:
@@ -1158,7 +1162,7 @@ class CrossChecks:
         for cd in self.of("flagger.app", "Canary"):
             ref = _d(cd.spec.get("targetRef"))
             kind = ref.get("kind")
-            if kind in ("Deployment", "DaemonSet") and (cd.namespace, ref.get("name")) not in self.by_kind.get(("apps", kind), {}):
+            if kind in ("Deployment", "DaemonSet") and (cd.namespace, _s(ref.get("name"))) not in self.by_kind.get(("apps", kind), {}):
                 self.add(cd, ["spec", "targetRef"], f"{kind} {ref.get('name')!r} not found in namespace {cd.namespace!r}", "unknown-workload")
 
 
