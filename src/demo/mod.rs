@@ -30,7 +30,7 @@ use access::AccessPolicy;
 use api::State;
 
 /// How many changes are kept for watches that resume from a resourceVersion.
-pub const DEFAULT_HISTORY: usize = 200_000;
+pub const DEFAULT_HISTORY: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {

@@ -60,7 +60,7 @@ pub struct Store {
 }
 
 /// How many changes a slow watcher may fall behind before its watch is closed.
-const BROADCAST_CAPACITY: usize = 1 << 16;
+const BROADCAST_CAPACITY: usize = 4096;
 
 pub fn meta_str<'a>(object: &'a Value, field: &str) -> &'a str {
     object["metadata"][field].as_str().unwrap_or_default()

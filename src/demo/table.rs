@@ -217,13 +217,15 @@ pub fn table(resource: &ResourceType, object: Value) -> Value {
         .iter()
         .map(|n| json!({"name": n, "type": "string", "format": if n == "Name" { "name" } else { "" }, "description": "", "priority": 0}))
         .collect();
-    let (items, resource_version) = match object.get("items").and_then(Value::as_array) {
-        Some(items) => (items.clone(), object["metadata"]["resourceVersion"].clone()),
-        None => (
-            vec![object.clone()],
-            object["metadata"]["resourceVersion"].clone(),
-        ),
+    let items = match object.get("items").and_then(Value::as_array) {
+        Some(items) => items.clone(),
+        None => vec![object.clone()],
     };
+    let mut metadata = json!({"resourceVersion": object["metadata"]["resourceVersion"]});
+    if let Some(token) = object["metadata"]["continue"].as_str() {
+        // kubectl reads large lists in pages of 500.
+        metadata["continue"] = json!(token);
+    }
     let rows: Vec<Value> = items
         .iter()
         .map(|o| {
@@ -236,7 +238,7 @@ pub fn table(resource: &ResourceType, object: Value) -> Value {
     json!({
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
-        "metadata": {"resourceVersion": resource_version},
+        "metadata": metadata,
         "columnDefinitions": definitions,
         "rows": rows,
     })
