@@ -1,5 +1,6 @@
-//! The embedded cluster held to the real API: every test drives `kshift demo --serve`
-//! with the real kubectl from PATH.
+//! The embedded cluster held to the real API and the real schemas: the tests drive
+//! `kshift demo --serve` with the real kubectl from PATH, and check the scenarios'
+//! manifests against the public CRDs with tests/tools/validate_manifests.py.
 
 mod common;
 
@@ -599,4 +600,25 @@ fn manifests_folder_and_bad_input() {
 
     let output = run(&["demo", "--deny", "nonsense"]);
     assert_eq!(output.status.code(), Some(2), "a usage error");
+}
+
+#[test]
+fn scenario_manifests_validate_against_the_public_crd_schemas() {
+    if !have_tool("python3") {
+        return;
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let output = std::process::Command::new("python3")
+        .arg(format!("{root}/tests/tools/validate_manifests.py"))
+        .arg(format!("{root}/src/demo/scenarios/showcase.yaml"))
+        .arg(format!("{root}/src/demo/scenarios/bad-canary.yaml"))
+        .output()
+        .expect("run the validator");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{printed}");
+    assert!(printed.contains("ok: "), "{printed}");
 }

@@ -984,6 +984,11 @@ class CrossChecks:
             return self.services.get((parts[1], parts[0]))
         return False
 
+    @staticmethod
+    def host_namespace(owner: Obj, host: Any) -> str:
+        parts = str(host).split(".")
+        return parts[1] if len(parts) > 1 else owner.namespace
+
     def need_service(self, owner: Obj, path: list, name: Any, port: Any = None, port_name: Any = None, ns: Any = None) -> Obj | None:
         ns = ns if isinstance(ns, str) and ns else owner.namespace
         svc = self.services.get((ns, name)) if isinstance(name, str) else None
@@ -1035,7 +1040,7 @@ class CrossChecks:
                     if svc is False:
                         continue
                     if svc is None:
-                        self.add(vs, path + ["host"], f"host {dest.get('host')!r} is not a Service in namespace {vs.namespace!r}", "unknown-service")
+                        self.add(vs, path + ["host"], f"host {dest.get('host')!r} is not a Service in namespace {self.host_namespace(vs, dest.get('host'))!r}", "unknown-service")
                         continue
                     number = _d(dest.get("port")).get("number")
                     if number is not None and self.service_port(svc, number) is None:
@@ -1054,7 +1059,7 @@ class CrossChecks:
             if svc is False:
                 continue
             if svc is None:
-                self.add(dr, ["spec", "host"], f"host {dr.spec.get('host')!r} is not a Service in namespace {dr.namespace!r}", "unknown-service")
+                self.add(dr, ["spec", "host"], f"host {dr.spec.get('host')!r} is not a Service in namespace {self.host_namespace(dr, dr.spec.get('host'))!r}", "unknown-service")
                 continue
             base = _d(svc.spec.get("selector"))
             for i, s in enumerate(_l(dr.spec.get("subsets"))):

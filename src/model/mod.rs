@@ -1,0 +1,199 @@
+//! Releases as plain values: what the console shows and what actions plan from.
+//! Built by `cluster::discover` from live objects; never does I/O.
+
+use serde::Serialize;
+
+/// How a release's traffic is split, by what recognised it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// An Istio VirtualService with a weighted route.
+    Istio,
+    /// A Gateway API HTTPRoute with weighted backendRefs.
+    Gateway,
+    /// An NGINX canary Ingress beside its primary.
+    Nginx,
+    /// An SMI TrafficSplit.
+    Smi,
+    /// A Service whose selector picks one of several Deployments (blue/green).
+    Service,
+    /// Several Deployments behind one Service, weighted by ready replicas.
+    Replicas,
+    /// An Argo Rollouts `Rollout`.
+    Argo,
+    /// A Flagger `Canary`.
+    Flagger,
+    /// A lone Deployment, one version per live ReplicaSet revision.
+    Rolling,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 9] = [
+        Kind::Istio,
+        Kind::Gateway,
+        Kind::Nginx,
+        Kind::Smi,
+        Kind::Service,
+        Kind::Replicas,
+        Kind::Argo,
+        Kind::Flagger,
+        Kind::Rolling,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Istio => "istio",
+            Kind::Gateway => "gateway",
+            Kind::Nginx => "nginx",
+            Kind::Smi => "smi",
+            Kind::Service => "service",
+            Kind::Replicas => "replicas",
+            Kind::Argo => "argo",
+            Kind::Flagger => "flagger",
+            Kind::Rolling => "rolling",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Strategy {
+    #[serde(rename = "canary")]
+    Canary,
+    #[serde(rename = "bluegreen")]
+    BlueGreen,
+    #[serde(rename = "rolling")]
+    Rolling,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Canary => "canary",
+            Strategy::BlueGreen => "bluegreen",
+            Strategy::Rolling => "rolling",
+        }
+    }
+}
+
+/// The words `kubectl argo rollouts` uses, for every kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Phase {
+    Healthy,
+    Progressing,
+    Paused,
+    Degraded,
+    Unknown,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Healthy => "Healthy",
+            Phase::Progressing => "Progressing",
+            Phase::Paused => "Paused",
+            Phase::Degraded => "Degraded",
+            Phase::Unknown => "Unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Stable,
+    Canary,
+    Active,
+    Preview,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Stable => "stable",
+            Role::Canary => "canary",
+            Role::Active => "active",
+            Role::Preview => "preview",
+        }
+    }
+}
+
+/// Argo's `currentStepIndex` of its step count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// One version of a release: a workload and the share of traffic it gets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Version {
+    pub name: String,
+    pub role: Role,
+    /// Percent of the release's traffic, 0 to 100.
+    pub weight: f64,
+    pub images: Vec<String>,
+    pub ready: i64,
+    pub desired: i64,
+    /// The workload behind this version (`Deployment/reviews-v2`, `ReplicaSet/web-5d9f`).
+    #[serde(skip)]
+    pub workload: Option<ObjectRef>,
+    /// Its revision, where the workload has one.
+    #[serde(skip)]
+    pub revision: Option<u64>,
+}
+
+/// An object a release is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ObjectRef {
+    pub kind: String,
+    pub name: String,
+}
+
+impl ObjectRef {
+    pub fn new(kind: &str, name: &str) -> Self {
+        ObjectRef {
+            kind: kind.to_string(),
+            name: name.to_string(),
+        }
+    }
+}
+
+/// One release: a service whose traffic two or more versions share, or a single
+/// workload being rolled.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Release {
+    pub namespace: String,
+    pub name: String,
+    pub kind: Kind,
+    pub strategy: Strategy,
+    pub phase: Phase,
+    pub step: Option<Step>,
+    pub versions: Vec<Version>,
+    pub objects: Vec<ObjectRef>,
+    pub warnings: Vec<String>,
+    /// The canary weights the release steps through (Argo's setWeight steps, the
+    /// `kshift.dev/steps` annotation, or 5, 10, 25, 50, 100).
+    #[serde(skip)]
+    pub plan: Vec<f64>,
+    /// When any of its objects last changed, as far as the objects tell (RFC 3339).
+    #[serde(skip)]
+    pub last_change: Option<String>,
+    /// `kubernetes.io/change-cause` annotations of its workloads, newest first.
+    #[serde(skip)]
+    pub change_causes: Vec<String>,
+}
+
+/// The step plan when a release names none.
+pub const DEFAULT_PLAN: [f64; 5] = [5.0, 10.0, 25.0, 50.0, 100.0];
+
+impl Release {
+    /// `namespace/name`, the key a release is known by.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// Whether an operator should look at it first.
+    pub fn needs_attention(&self) -> bool {
+        !self.warnings.is_empty() || matches!(self.phase, Phase::Paused | Phase::Progressing | Phase::Degraded)
+    }
+}
