@@ -1,4 +1,12 @@
 //! kshift: a terminal console for progressive delivery on Kubernetes.
 
+pub mod app;
 pub mod cli;
+pub mod cluster;
+pub mod config;
+pub mod console;
 pub mod demo;
+pub mod input;
+pub mod model;
+pub mod screenshot;
+pub mod ui;

@@ -194,6 +194,10 @@ impl Release {
 
     /// Whether an operator should look at it first.
     pub fn needs_attention(&self) -> bool {
-        !self.warnings.is_empty() || matches!(self.phase, Phase::Paused | Phase::Progressing | Phase::Degraded)
+        !self.warnings.is_empty()
+            || matches!(
+                self.phase,
+                Phase::Paused | Phase::Progressing | Phase::Degraded
+            )
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::{Result, WrapErr};
 
+use crate::console::{Connector, Start};
 use crate::demo::access::{AccessPolicy, DenyRule};
 use crate::demo::{self, Cluster, ClusterOptions, scenario};
 
@@ -58,12 +59,6 @@ fn parse_speed(text: &str) -> Result<f64, String> {
     }
 }
 
-pub async fn run(cli: Cli) -> Result<()> {
-    match cli.command {
-        Command::Demo(args) => run_demo(args).await,
-    }
-}
-
 /// Builds the demo cluster the arguments describe, with its controllers running.
 pub fn start_cluster(args: &DemoArgs) -> Result<Cluster> {
     let options = ClusterOptions {
@@ -82,8 +77,8 @@ pub fn start_cluster(args: &DemoArgs) -> Result<Cluster> {
     Ok(cluster)
 }
 
-async fn run_demo(args: DemoArgs) -> Result<()> {
-    let cluster = start_cluster(&args)?;
+pub async fn run(cli: &super::Cli, args: &DemoArgs) -> Result<()> {
+    let cluster = start_cluster(args)?;
     if let Some(addr) = &args.serve {
         let (bound, _server) = cluster.serve(addr).await?;
         if let Some(path) = &args.kubeconfig_out {
@@ -96,12 +91,17 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
         }
         println!("serving the Kubernetes API on http://{bound}");
     }
-    if !args.headless {
-        eprintln!(
-            "kshift: the console is not built yet; running the demo cluster headless (Ctrl-C stops it)"
-        );
+    if args.headless {
+        return wait_for_shutdown().await;
     }
-    wait_for_shutdown().await
+    let client = cluster.client();
+    let start = Start {
+        connector: Connector::Fixed(client.clone()),
+        client,
+        context: "kshift-demo".to_string(),
+        namespace: cli.scope().map(str::to_string),
+    };
+    super::console::open(cli, start).await
 }
 
 /// Returns on Ctrl-C, SIGTERM or SIGHUP.

@@ -1,0 +1,167 @@
+//! The console's state and how messages change it: no I/O, no clock, no
+//! terminal. `update` says what the I/O shell must do and whether to redraw.
+
+mod command;
+mod keys;
+mod msg;
+mod rows;
+mod time;
+mod update;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
+mod tests;
+
+pub use msg::{Effect, EventLine, Msg, WatchStatus};
+pub(crate) use rows::Row;
+pub(crate) use time::age;
+
+use crate::input::Keymap;
+use crate::ui::Theme;
+
+/// All console state.
+pub struct App {
+    pub(crate) keymap: Keymap,
+    pub(crate) theme: Theme,
+    pub(crate) context: String,
+    /// The namespace shown; `None` is all namespaces.
+    pub(crate) namespace: Option<String>,
+    /// Every release received, most urgent first.
+    pub(crate) rows: Vec<Row>,
+    /// Whether a list has arrived since start or the last context switch.
+    pub(crate) loaded: bool,
+    /// Indices into `rows` of the releases the namespace and filter let through.
+    pub(crate) shown: Vec<usize>,
+    /// Index into `shown` of the selected release.
+    pub(crate) selected: usize,
+    /// Index into `shown` of the first row on screen.
+    pub(crate) offset: usize,
+    /// The filter, as typed.
+    pub(crate) filter: String,
+    pub(crate) prompt: Option<Prompt>,
+    pub(crate) detail: Option<Detail>,
+    /// Open with this scroll position.
+    pub(crate) help: Option<usize>,
+    pub(crate) watch: WatchStatus,
+    pub(crate) watched: Vec<String>,
+    pub(crate) skipped: Vec<String>,
+    pub(crate) now: Option<i64>,
+    pub(crate) width: u16,
+    pub(crate) height: u16,
+    pub(crate) status: Option<String>,
+}
+
+/// A line being typed in the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Prompt {
+    /// Editing `App::filter`, which applies as it is typed.
+    Filter,
+    Command(String),
+}
+
+/// The detail view of one release.
+pub(crate) struct Detail {
+    pub key: String,
+    /// Index into `rows`; `None` once the release is gone.
+    pub row: Option<usize>,
+    /// `None` until `Msg::Events` answers `Effect::LoadEvents`.
+    pub events: Option<Vec<EventLine>>,
+    pub scroll: usize,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, theme: Theme, namespace: Option<String>, context: String) -> App {
+        App {
+            keymap,
+            theme,
+            context,
+            namespace,
+            rows: Vec::new(),
+            loaded: false,
+            shown: Vec::new(),
+            selected: 0,
+            offset: 0,
+            filter: String::new(),
+            prompt: None,
+            detail: None,
+            help: None,
+            watch: WatchStatus::Connected,
+            watched: Vec::new(),
+            skipped: Vec::new(),
+            now: None,
+            // Until the shell sends the real size.
+            width: 80,
+            height: 24,
+            status: None,
+        }
+    }
+
+    /// The release known by `key` (`namespace/name`), for the shell's effects.
+    pub fn release(&self, key: &str) -> Option<&crate::model::Release> {
+        self.rows.iter().find(|r| r.key == key).map(|r| &r.release)
+    }
+
+    /// The rows on screen: `shown` from `offset`, as many as fit.
+    pub(crate) fn visible(&self) -> &[usize] {
+        let end = (self.offset + self.list_rows()).min(self.shown.len());
+        self.shown.get(self.offset..end).unwrap_or(&[])
+    }
+
+    pub(crate) fn list_rows(&self) -> usize {
+        crate::ui::list_rows(self.height)
+    }
+
+    pub(crate) fn selected_row(&self) -> Option<&Row> {
+        self.shown
+            .get(self.selected)
+            .and_then(|&i| self.rows.get(i))
+    }
+
+    pub(crate) fn selected_key(&self) -> Option<String> {
+        self.selected_row().map(|r| r.key.clone())
+    }
+
+    /// Recomputes `shown` after the namespace or the filter changed.
+    pub(crate) fn refilter(&mut self) {
+        self.refilter_keeping(self.selected_key());
+    }
+
+    /// Recomputes `shown`, keeping the selection on release `keep` when it
+    /// is still shown (taken before `rows` changed: `shown` indexes them).
+    pub(crate) fn refilter_keeping(&mut self, keep: Option<String>) {
+        let needle = self.filter.to_lowercase();
+        let ns = self.namespace.as_deref();
+        self.shown = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| {
+                ns.is_none_or(|ns| row.release.namespace == ns) && row.matches(&needle)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let found = keep.and_then(|k| {
+            let rows = &self.rows;
+            self.shown
+                .iter()
+                .position(|&i| rows.get(i).is_some_and(|r| r.key == k))
+        });
+        // A vanished release leaves the selection where it was, as k9s does.
+        self.select(found.unwrap_or(self.selected));
+    }
+
+    /// Selects a row of `shown` (clamped) and scrolls it into view.
+    pub(crate) fn select(&mut self, index: usize) {
+        let last = self.shown.len().saturating_sub(1);
+        self.selected = index.min(last);
+        let rows = self.list_rows().max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + rows {
+            self.offset = self.selected + 1 - rows;
+        }
+        // No blank rows below the last release while earlier ones are hidden.
+        self.offset = self.offset.min(self.shown.len().saturating_sub(rows));
+    }
+}

@@ -1,0 +1,118 @@
+//! Messages from the I/O shell: new lists, watch state, events, time, size.
+
+use super::rows::{self, Row};
+use super::{App, Effect, EventLine, Msg, WatchStatus, age};
+use crate::model::Release;
+
+impl App {
+    /// Applies a message; returns what the I/O shell must do, and whether
+    /// anything on screen changed (the shell redraws only then).
+    pub fn update(&mut self, msg: Msg) -> (Vec<Effect>, bool) {
+        match msg {
+            Msg::Key(key) => self.on_key(key),
+            Msg::Releases(releases) => (Vec::new(), self.on_releases(releases)),
+            Msg::Watch(status) => (Vec::new(), self.set_watch(status)),
+            Msg::WatchedKinds(watched, skipped) => {
+                let changed = self.watched != watched || self.skipped != skipped;
+                (self.watched, self.skipped) = (watched, skipped);
+                (Vec::new(), changed)
+            }
+            Msg::Events(key, events) => (Vec::new(), self.on_events(&key, events)),
+            Msg::Now(now) => (Vec::new(), self.on_now(now)),
+            Msg::Resize(width, height) => {
+                (self.width, self.height) = (width, height);
+                self.select(self.selected);
+                self.clamp_scroll();
+                (Vec::new(), true)
+            }
+            Msg::Status(text) => {
+                self.status = Some(text);
+                (Vec::new(), true)
+            }
+        }
+    }
+
+    fn on_releases(&mut self, releases: Vec<Release>) -> bool {
+        let mut rows: Vec<Row> = releases.into_iter().map(Row::new).collect();
+        rows::sort(&mut rows);
+        let same = self.loaded
+            && rows.len() == self.rows.len()
+            && rows
+                .iter()
+                .zip(&self.rows)
+                .all(|(a, b)| a.release == b.release);
+        // A watcher resending what we have: nothing on screen moves.
+        if same {
+            return false;
+        }
+        let keep = self.selected_key();
+        self.rows = rows;
+        self.loaded = true;
+        self.refilter_keeping(keep);
+        if let Some(detail) = &mut self.detail {
+            detail.row = self.rows.iter().position(|r| r.key == detail.key);
+        }
+        self.clamp_scroll();
+        true
+    }
+
+    fn set_watch(&mut self, status: WatchStatus) -> bool {
+        let changed = self.watch != status;
+        self.watch = status;
+        changed
+    }
+
+    fn on_events(&mut self, key: &str, mut events: Vec<EventLine>) -> bool {
+        // An answer for a detail view already closed is stale.
+        let Some(detail) = self.detail.as_mut().filter(|d| d.key == key) else {
+            return false;
+        };
+        events.sort_by_key(|e| std::cmp::Reverse(e.timestamp));
+        detail.events = Some(events);
+        self.clamp_scroll();
+        true
+    }
+
+    /// A tick redraws only when an age on screen reads differently.
+    fn on_now(&mut self, now: i64) -> bool {
+        let before = self.ages_on_screen();
+        self.now = Some(now);
+        before != self.ages_on_screen()
+    }
+
+    fn ages_on_screen(&self) -> Vec<String> {
+        if self.help.is_some() {
+            return Vec::new();
+        }
+        let moments: Vec<Option<i64>> = match &self.detail {
+            Some(detail) => {
+                let release = detail.row.and_then(|i| self.rows.get(i)).map(|r| r.changed);
+                let events = detail.events.iter().flatten().map(|e| e.timestamp);
+                release.into_iter().chain(events).collect()
+            }
+            None => self
+                .visible()
+                .iter()
+                .filter_map(|&i| self.rows.get(i))
+                .map(|r| r.changed)
+                .collect(),
+        };
+        moments.into_iter().map(|at| age(at, self.now)).collect()
+    }
+
+    /// Keeps the detail and help scroll positions within their text.
+    pub(crate) fn clamp_scroll(&mut self) {
+        let page = crate::ui::page_rows(self.height);
+        if let Some(scroll) = self.help {
+            let lines = crate::ui::help::line_count(self);
+            self.help = Some(scroll.min(lines.saturating_sub(page)));
+        }
+        if let Some(detail) = &self.detail {
+            let lines = crate::ui::detail::line_count(self, detail);
+            let max = lines.saturating_sub(page);
+            if let Some(detail) = &mut self.detail {
+                detail.scroll = detail.scroll.min(max);
+            }
+        }
+    }
+}

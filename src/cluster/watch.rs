@@ -1,0 +1,188 @@
+//! Live objects for the console: one kube-runtime watcher per served kind (no periodic
+//! LIST), the objects kept as they arrive, and release recognition re-run shortly after
+//! a change (once for a burst of changes).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, ResourceExt};
+use serde_json::Value;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinSet;
+
+use super::discover::{self, Objects, Settings};
+use super::sources::{self, Served, Slot};
+use crate::model::Release;
+
+/// What the watchers tell the console.
+#[derive(Debug)]
+pub enum Update {
+    /// The kinds watched, and those skipped with the reason.
+    Kinds {
+        watched: Vec<String>,
+        skipped: Vec<String>,
+    },
+    Releases(Vec<Release>),
+    /// `None` when every watch is connected, else why one is reconnecting.
+    Broken(Option<String>),
+}
+
+/// How long recognition waits after a change for more changes to arrive with it.
+const SETTLE: Duration = Duration::from_millis(100);
+
+type Key = (String, String);
+
+#[derive(Default)]
+struct Shared {
+    objects: HashMap<usize, HashMap<Key, Arc<Value>>>,
+    broken: HashMap<String, String>,
+}
+
+fn key(object: &DynamicObject) -> Key {
+    (object.namespace().unwrap_or_default(), object.name_any())
+}
+
+/// Starts the watchers; updates arrive on `updates`. Aborting the returned task stops
+/// every watcher with it.
+pub fn spawn(
+    client: Client,
+    namespace: Option<String>,
+    settings: Settings,
+    updates: mpsc::UnboundedSender<Update>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let (served, skipped) = sources::resolve(&client).await;
+        let watched = served.iter().map(|s| s.source.plural.to_string()).collect();
+        if updates.send(Update::Kinds { watched, skipped }).is_err() {
+            return;
+        }
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let changed = Arc::new(Notify::new());
+        let slots: Vec<Slot> = served.iter().map(|s| s.source.slot).collect();
+        // Owned here, so that aborting this task drops (and aborts) them all.
+        let mut watchers = JoinSet::new();
+        for (index, served) in served.into_iter().enumerate() {
+            let api = match &namespace {
+                Some(ns) => Api::namespaced_with(client.clone(), ns, &served.resource),
+                None => Api::all_with(client.clone(), &served.resource),
+            };
+            watchers.spawn(watch_kind(
+                index,
+                served,
+                api,
+                shared.clone(),
+                changed.clone(),
+                updates.clone(),
+            ));
+        }
+        recognise(slots, settings, shared, changed, updates).await;
+        watchers.shutdown().await;
+    })
+}
+
+/// Re-runs recognition after each burst of changes.
+async fn recognise(
+    slots: Vec<Slot>,
+    settings: Settings,
+    shared: Arc<Mutex<Shared>>,
+    changed: Arc<Notify>,
+    updates: mpsc::UnboundedSender<Update>,
+) {
+    let mut last_broken: Option<String> = None;
+    loop {
+        changed.notified().await;
+        tokio::time::sleep(SETTLE).await;
+        let (objects, broken) = {
+            let shared = shared.lock().unwrap_or_else(|p| p.into_inner());
+            let mut objects = Objects::default();
+            for (index, slot) in slots.iter().enumerate() {
+                if let Some(kept) = shared.objects.get(&index) {
+                    slot.of(&mut objects).extend(kept.values().cloned());
+                }
+            }
+            let broken = shared
+                .broken
+                .iter()
+                .next()
+                .map(|(kind, reason)| format!("{kind}: {reason}"));
+            (objects, broken)
+        };
+        if broken != last_broken {
+            last_broken = broken.clone();
+            if updates.send(Update::Broken(broken)).is_err() {
+                return;
+            }
+        }
+        let releases = discover::discover(&objects, &settings);
+        if updates.send(Update::Releases(releases)).is_err() {
+            return;
+        }
+    }
+}
+
+async fn watch_kind(
+    index: usize,
+    served: Served,
+    api: Api<DynamicObject>,
+    shared: Arc<Mutex<Shared>>,
+    changed: Arc<Notify>,
+    updates: mpsc::UnboundedSender<Update>,
+) {
+    let kind = served.source.plural;
+    let stream = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .modify(|object| object.managed_fields_mut().clear());
+    futures::pin_mut!(stream);
+    // A relist arrives as Init, InitApply..., InitDone: the new set replaces the old.
+    let mut relisting: Option<HashMap<Key, Arc<Value>>> = None;
+    while let Some(event) = stream.next().await {
+        if updates.is_closed() {
+            return;
+        }
+        let mut shared_state = shared.lock().unwrap_or_else(|p| p.into_inner());
+        match event {
+            Ok(event) => {
+                shared_state.broken.remove(kind);
+                let kept = shared_state.objects.entry(index).or_default();
+                match event {
+                    watcher::Event::Init => relisting = Some(HashMap::new()),
+                    watcher::Event::InitApply(object) => {
+                        if let Some(set) = relisting.as_mut() {
+                            set.insert(key(&object), as_value(object));
+                        }
+                    }
+                    watcher::Event::InitDone => {
+                        if let Some(set) = relisting.take() {
+                            *kept = set;
+                        }
+                    }
+                    watcher::Event::Apply(object) => {
+                        kept.insert(key(&object), as_value(object));
+                    }
+                    watcher::Event::Delete(object) => {
+                        kept.remove(&key(&object));
+                    }
+                }
+            }
+            Err(error) => {
+                shared_state
+                    .broken
+                    .insert(kind.to_string(), error.to_string());
+            }
+        }
+        drop(shared_state);
+        if relisting.is_none() {
+            changed.notify_one();
+        }
+    }
+}
+
+fn as_value(object: DynamicObject) -> Arc<Value> {
+    Arc::new(sources::slim(
+        serde_json::to_value(object).unwrap_or(Value::Null),
+    ))
+}

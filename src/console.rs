@@ -1,0 +1,190 @@
+//! The console's I/O shell: the terminal, the loop that turns terminal events, watcher
+//! updates and ticks into messages for `app::App`, and the effects it asks for.
+
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Event as KubeEvent;
+use kube::Client;
+use kube::api::{Api, ListParams};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::app::{App, Effect, EventLine, Msg, WatchStatus};
+use crate::cluster::discover::Settings;
+use crate::cluster::{connect, watch};
+use crate::model::Release;
+
+/// How the console reaches clusters: the kubeconfig (contexts can be switched), or
+/// one fixed client (the embedded demo cluster).
+pub enum Connector {
+    Kubeconfig,
+    Fixed(Client),
+}
+
+/// What the console starts on.
+pub struct Start {
+    pub connector: Connector,
+    pub client: Client,
+    pub context: String,
+    pub namespace: Option<String>,
+}
+
+/// The watchers of one cluster and namespace; dropping this stops them.
+struct Watching {
+    updates: mpsc::UnboundedReceiver<watch::Update>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Watching {
+    fn start(client: &Client, namespace: Option<String>) -> Watching {
+        let (tx, updates) = mpsc::unbounded_channel();
+        let task = watch::spawn(client.clone(), namespace, Settings::default(), tx);
+        Watching { updates, task }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// Runs the console until the user quits or a signal (SIGTERM, SIGHUP) arrives; the
+/// terminal is restored in every case, panics included (ratatui's hook).
+pub async fn run(mut app: App, start: Start) -> Result<()> {
+    let mut terminal = ratatui::try_init().wrap_err("opening the terminal")?;
+    let result = event_loop(&mut terminal, &mut app, start).await;
+    ratatui::try_restore().wrap_err("restoring the terminal")?;
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    start: Start,
+) -> Result<()> {
+    let Start {
+        connector,
+        mut client,
+        context: _,
+        namespace,
+    } = start;
+    let mut terminate =
+        signal(SignalKind::terminate()).wrap_err("installing the SIGTERM handler")?;
+    let mut hangup = signal(SignalKind::hangup()).wrap_err("installing the SIGHUP handler")?;
+    let mut keys = EventStream::new();
+    let mut watching = Watching::start(&client, namespace);
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel::<Msg>();
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    let size = terminal.size().wrap_err("reading the terminal size")?;
+    app.update(Msg::Resize(size.width, size.height));
+    app.update(Msg::Now(now()));
+    terminal.draw(|frame| crate::ui::render(frame, app))?;
+    loop {
+        let msg = tokio::select! {
+            event = keys.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Msg::Key(key),
+                Some(Ok(Event::Resize(width, height))) => Msg::Resize(width, height),
+                Some(Ok(_)) => continue,
+                Some(Err(error)) => return Err(error).wrap_err("reading the terminal"),
+                None => return Ok(()),
+            },
+            update = watching.updates.recv() => match update {
+                Some(watch::Update::Releases(releases)) => Msg::Releases(releases),
+                Some(watch::Update::Kinds { watched, skipped }) => Msg::WatchedKinds(watched, skipped),
+                Some(watch::Update::Broken(None)) => Msg::Watch(WatchStatus::Connected),
+                Some(watch::Update::Broken(Some(reason))) => Msg::Watch(WatchStatus::Reconnecting(reason)),
+                None => Msg::Watch(WatchStatus::Reconnecting("the watchers stopped".into())),
+            },
+            Some(msg) = events_rx.recv() => msg,
+            _ = ticks.tick() => Msg::Now(now()),
+            _ = terminate.recv() => return Ok(()),
+            _ = hangup.recv() => return Ok(()),
+        };
+        let (effects, redraw) = app.update(msg);
+        for effect in effects {
+            match effect {
+                Effect::Quit => return Ok(()),
+                Effect::LoadEvents(key) => {
+                    if let Some(release) = app.release(&key).cloned() {
+                        let (client, tx) = (client.clone(), events_tx.clone());
+                        tokio::spawn(async move {
+                            let msg = match recent_events(&client, &release).await {
+                                Ok(lines) => Msg::Events(key, lines),
+                                Err(error) => Msg::Status(format!("events of {key}: {error}")),
+                            };
+                            let _ = tx.send(msg);
+                        });
+                    }
+                }
+                Effect::SwitchNamespace(namespace) => {
+                    watching = Watching::start(&client, namespace);
+                }
+                Effect::SwitchContext(name) => match &connector {
+                    Connector::Fixed(_) => {
+                        app.update(Msg::Status("the demo cluster has a single context".into()));
+                    }
+                    Connector::Kubeconfig => match connect::from_kubeconfig(Some(&name)).await {
+                        Ok((new_client, _)) => {
+                            client = new_client;
+                            watching = Watching::start(&client, None);
+                        }
+                        Err(error) => {
+                            app.update(Msg::Status(format!("{error:#}")));
+                        }
+                    },
+                },
+            }
+        }
+        if redraw {
+            terminal.draw(|frame| crate::ui::render(frame, app))?;
+        }
+    }
+}
+
+/// The newest Events of a release's objects (one LIST in its namespace, read on demand).
+pub async fn recent_events(client: &Client, release: &Release) -> Result<Vec<EventLine>> {
+    let api: Api<KubeEvent> = Api::namespaced(client.clone(), &release.namespace);
+    let events = api
+        .list(&ListParams::default())
+        .await
+        .wrap_err("listing events")?;
+    let mut lines: Vec<EventLine> = events
+        .items
+        .into_iter()
+        .filter(|e| {
+            let involved = &e.involved_object;
+            release.objects.iter().any(|o| {
+                Some(&o.name) == involved.name.as_ref() && Some(&o.kind) == involved.kind.as_ref()
+            })
+        })
+        .map(|e| {
+            let at = e
+                .last_timestamp
+                .as_ref()
+                .map(|t| t.0.as_second())
+                .or_else(|| e.event_time.as_ref().map(|t| t.0.as_second()));
+            EventLine {
+                timestamp: at,
+                kind: e.type_.unwrap_or_default(),
+                reason: e.reason.unwrap_or_default(),
+                object: format!(
+                    "{}/{}",
+                    e.involved_object.kind.unwrap_or_default(),
+                    e.involved_object.name.unwrap_or_default()
+                ),
+                message: e.message.unwrap_or_default(),
+            }
+        })
+        .collect();
+    lines.sort_by_key(|l| std::cmp::Reverse(l.timestamp));
+    lines.truncate(20);
+    Ok(lines)
+}

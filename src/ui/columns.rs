@@ -1,0 +1,139 @@
+//! Which list columns fit a width, and how wide each is: the most important
+//! ones (name, phase, weights, step) stay, the others drop by priority.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Col {
+    Mark,
+    Namespace,
+    Name,
+    Kind,
+    Strategy,
+    Phase,
+    Step,
+    Weight,
+    Versions,
+    Ready,
+    Age,
+}
+
+struct Spec {
+    col: Col,
+    title: &'static str,
+    min: u16,
+    max: u16,
+    /// Lower is kept longer.
+    priority: u8,
+}
+
+const fn spec(col: Col, title: &'static str, min: u16, max: u16, priority: u8) -> Spec {
+    Spec {
+        col,
+        title,
+        min,
+        max,
+        priority,
+    }
+}
+
+/// In display order.
+const SPECS: [Spec; 11] = [
+    spec(Col::Mark, "", 1, 1, 0),
+    spec(Col::Namespace, "NAMESPACE", 9, 20, 5),
+    spec(Col::Name, "NAME", 14, 40, 1),
+    spec(Col::Kind, "KIND", 8, 8, 9),
+    spec(Col::Strategy, "STRATEGY", 9, 9, 10),
+    spec(Col::Phase, "PHASE", 11, 11, 2),
+    spec(Col::Step, "STEP", 5, 5, 4),
+    spec(Col::Weight, "WEIGHT", 12, 20, 3),
+    spec(Col::Versions, "VERSIONS", 12, 48, 8),
+    spec(Col::Ready, "READY", 5, 7, 6),
+    spec(Col::Age, "AGE", 5, 6, 7),
+];
+
+/// Columns that get extra room, in order, once every kept column fits.
+const GROW: [Col; 6] = [
+    Col::Name,
+    Col::Weight,
+    Col::Namespace,
+    Col::Versions,
+    Col::Ready,
+    Col::Age,
+];
+
+pub(super) struct Column {
+    pub col: Col,
+    pub title: &'static str,
+    pub width: u16,
+}
+
+/// The columns for `width` cells (one cell between columns); the namespace
+/// column only when all namespaces are shown.
+pub(super) fn layout(width: u16, all_namespaces: bool) -> Vec<Column> {
+    let wanted = |s: &&Spec| all_namespaces || s.col != Col::Namespace;
+    let mut by_priority: Vec<&Spec> = SPECS.iter().filter(wanted).collect();
+    by_priority.sort_by_key(|s| s.priority);
+    let mut kept: Vec<Col> = Vec::new();
+    let mut used: u16 = 0;
+    for spec in by_priority {
+        let gap = u16::from(!kept.is_empty());
+        if used + gap + spec.min <= width {
+            used += gap + spec.min;
+            kept.push(spec.col);
+        }
+    }
+    let mut columns: Vec<Column> = SPECS
+        .iter()
+        .filter(|s| kept.contains(&s.col))
+        .map(|s| Column {
+            col: s.col,
+            title: s.title,
+            width: s.min,
+        })
+        .collect();
+    let mut spare = width.saturating_sub(used);
+    for grow in GROW {
+        let Some(column) = columns.iter_mut().find(|c| c.col == grow) else {
+            continue;
+        };
+        let max = SPECS.iter().find(|s| s.col == grow).map_or(0, |s| s.max);
+        let extra = max.saturating_sub(column.width).min(spare);
+        column.width += extra;
+        spare -= extra;
+    }
+    columns
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols(width: u16, all: bool) -> Vec<Col> {
+        layout(width, all).into_iter().map(|c| c.col).collect()
+    }
+
+    #[test]
+    fn narrow_keeps_the_essentials() {
+        use Col::*;
+        assert_eq!(
+            cols(76, true),
+            [Mark, Namespace, Name, Phase, Step, Weight, Ready, Age]
+        );
+        assert_eq!(
+            cols(76, false),
+            [Mark, Name, Phase, Step, Weight, Versions, Ready, Age]
+        );
+        assert_eq!(cols(48, true), [Mark, Name, Phase, Step, Weight]);
+        assert_eq!(cols(20, true), [Mark, Name]);
+        assert_eq!(cols(156, true).len(), 11);
+    }
+
+    #[test]
+    fn fits_the_width() {
+        for width in [0, 10, 40, 76, 100, 156, 300] {
+            let columns = layout(width, true);
+            let total: u16 = columns.iter().map(|c| c.width).sum::<u16>()
+                + u16::try_from(columns.len().saturating_sub(1)).unwrap_or(0);
+            assert!(total <= width.max(1), "{width}: {total}");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Drawing the console: a pure function of `App` onto a frame. Nothing here
+//! mutates state, does I/O or blocks.
+
+mod columns;
+pub(crate) mod detail;
+mod header;
+pub(crate) mod help;
+mod list;
+mod sanitize;
+mod status;
+mod text;
+pub mod theme;
+mod weight;
+
+#[cfg(test)]
+mod tests;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::widgets::{Block, Borders};
+
+pub use sanitize::sanitize;
+pub use theme::{ColorDepth, Theme, detect};
+
+use crate::app::App;
+use theme::Slot;
+
+const HEADER_ROWS: u16 = 2;
+const STATUS_ROWS: u16 = 1;
+
+/// Release rows the list has room for at a terminal height: all but the
+/// header, the table's borders and column titles, and the status bar.
+pub(crate) fn list_rows(height: u16) -> usize {
+    height.saturating_sub(HEADER_ROWS + STATUS_ROWS + 3).into()
+}
+
+/// Text lines the detail and help views have room for.
+pub(crate) fn page_rows(height: u16) -> usize {
+    height.saturating_sub(HEADER_ROWS + STATUS_ROWS + 2).into()
+}
+
+/// Draws the whole screen from `app`.
+pub fn render(frame: &mut Frame, app: &App) {
+    let [top, body, bottom] = Layout::vertical([
+        Constraint::Length(HEADER_ROWS),
+        Constraint::Min(0),
+        Constraint::Length(STATUS_ROWS),
+    ])
+    .areas(frame.area());
+    header::render(frame, top, app);
+    if app.help.is_some() {
+        help::render(frame, body, app);
+    } else if let Some(detail) = &app.detail {
+        detail::render(frame, body, app, detail);
+    } else {
+        list::render(frame, body, app);
+    }
+    status::render(frame, bottom, app);
+}
+
+/// The bordered box every view draws in.
+fn frame_block<'a>(app: &App, title: ratatui::text::Line<'a>) -> Block<'a> {
+    Block::new()
+        .borders(Borders::ALL)
+        .border_style(app.theme.style(Slot::Border))
+        .title(title)
+}

@@ -1,0 +1,94 @@
+//! The bottom line: the prompt being typed, a message, or key hints.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+use super::sanitize;
+use super::text::fit;
+use super::theme::Slot;
+use crate::app::{App, Prompt};
+use crate::input::Action;
+
+pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let width = usize::from(area.width);
+    let line = match &app.prompt {
+        Some(prompt) => {
+            let (sigil, text) = match prompt {
+                Prompt::Filter => ("/", &app.filter),
+                Prompt::Command(text) => (":", text),
+            };
+            // Keep the end of a long line in view, where the cursor is.
+            let safe = sanitize(text);
+            let room = width.saturating_sub(2);
+            let skip = safe.chars().count().saturating_sub(room);
+            let shown: String = safe.chars().skip(skip).collect();
+            let x = area
+                .x
+                .saturating_add(u16::try_from(1 + shown.width()).unwrap_or(u16::MAX));
+            frame.set_cursor_position(Position::new(x.min(area.right().saturating_sub(1)), area.y));
+            Line::styled(format!("{sigil}{shown}"), app.theme.style(Slot::Filter))
+        }
+        None => match &app.status {
+            Some(message) => Line::styled(fit(message, width), app.theme.style(Slot::StatusBar)),
+            None => hints(app, width),
+        },
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// `<enter> detail  </> filter ...` from the active keymap, for this view.
+fn hints(app: &App, width: usize) -> Line<'static> {
+    let actions: &[(Action, &str)] = if app.help.is_some() {
+        &[(Action::Back, "back"), (Action::Quit, "quit")]
+    } else if app.detail.is_some() {
+        &[
+            (Action::Back, "back"),
+            (Action::Down, "scroll"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ]
+    } else {
+        &[
+            (Action::Open, "detail"),
+            (Action::Filter, "filter"),
+            (Action::Command, "command"),
+            (Action::AllNamespaces, "all ns"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ]
+    };
+    let key_style = app.theme.style(Slot::Header);
+    let label_style = app.theme.style(Slot::Muted);
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (action, label) in actions {
+        let Some(key) = app.keymap.keys(*action).first() else {
+            continue;
+        };
+        let key = format!("<{}>", sanitize(&key.to_string()));
+        let cost = key.width() + label.len() + 3;
+        if used + cost > width {
+            break;
+        }
+        used += cost;
+        spans.push(Span::styled(format!(" {key}"), key_style));
+        spans.push(Span::styled(format!(" {label} "), label_style));
+    }
+    Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_whole_hints_only() {
+        let app = crate::app::fixtures::app(crate::ui::Theme::default());
+        let line = hints(&app, 30);
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(text, " <enter> detail  </> filter ");
+    }
+}

@@ -1,0 +1,101 @@
+//! The console end to end: the real binary in tmux against `kshift demo --serve`,
+//! driven with send-keys and read with capture-pane.
+
+mod common;
+
+use common::{Demo, Tmux, have_tool};
+
+fn console_command(demo: &Demo, then: &str) -> String {
+    format!(
+        "sh -c 'KUBECONFIG={} {} ; echo \"exit=$?\"; {then}'",
+        demo.kubeconfig.display(),
+        env!("CARGO_BIN_EXE_kshift")
+    )
+}
+
+#[test]
+fn filter_detail_and_escapes_never_reach_the_terminal() {
+    if !have_tool("tmux") || !have_tool("kubectl") {
+        return;
+    }
+    let demo = Demo::start(&["--scenario", "showcase"]);
+    // An OSC "set window title" sequence hidden in an annotation the detail view shows.
+    demo.ok(&[
+        "annotate",
+        "deployment",
+        "inventory",
+        "-n",
+        "shop",
+        "--overwrite",
+        "kubernetes.io/change-cause=deploy \u{1b}]0;pwned\u{7} now",
+    ]);
+    let tmux = Tmux::start(&console_command(&demo, "sleep 60"), 120, 40);
+    tmux.wait_for(30, "the release list", |s| {
+        s.contains("reviews") && s.contains("checkout")
+    });
+    let title = tmux.title();
+
+    tmux.type_text("/inventory");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(10, "the filtered list", |s| {
+        s.contains("inventory") && !s.contains("checkout")
+    });
+    tmux.keys(&["Enter"]);
+    let detail = tmux.wait_for(10, "the detail view", |s| {
+        s.contains("deploy \\x1b]0;pwned\\x07 now")
+    });
+    assert!(
+        detail.contains("ReplicaSet") || detail.contains("Deployment"),
+        "{detail}"
+    );
+    assert_eq!(
+        tmux.title(),
+        title,
+        "the pane title changed: an escape sequence reached the terminal"
+    );
+    assert!(!tmux.title().contains("pwned"));
+
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["?"]);
+    tmux.wait_for(10, "the help screen", |s| {
+        s.contains("quit") && s.contains("filter")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for(10, "a clean exit", |s| s.contains("exit=0"));
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "0",
+        "the terminal was left in the alternate screen"
+    );
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    if !have_tool("tmux") || !have_tool("kubectl") {
+        return;
+    }
+    let demo = Demo::start(&["--scenario", "showcase"]);
+    for signal in ["TERM", "HUP"] {
+        let tmux = Tmux::start(&console_command(&demo, "sleep 60"), 80, 24);
+        tmux.wait_for(30, "the release list", |s| s.contains("reviews"));
+        assert_eq!(tmux.format("#{alternate_on}"), "1");
+        let shell = tmux.format("#{pane_pid}");
+        let status = std::process::Command::new("pkill")
+            .args([&format!("-{signal}"), "-P", &shell])
+            .status()
+            .expect("pkill");
+        assert!(status.success(), "no console process to signal");
+        tmux.wait_for(10, "the console to exit", |s| s.contains("exit="));
+        assert_eq!(
+            tmux.format("#{alternate_on}"),
+            "0",
+            "SIG{signal} left the alternate screen on"
+        );
+        assert_eq!(
+            tmux.format("#{cursor_flag}"),
+            "1",
+            "SIG{signal} left the cursor hidden"
+        );
+    }
+}
