@@ -54,3 +54,14 @@ pub fn user_keymap() -> Option<(PathBuf, Result<String>)> {
         (file, text)
     })
 }
+
+/// The console's log (`$XDG_STATE_HOME/kshift/kshift.log`), truncated at each start.
+pub fn log_file() -> Option<std::fs::File> {
+    let strategy = etcetera::choose_base_strategy().ok()?;
+    let dir = strategy
+        .state_dir()
+        .unwrap_or_else(|| strategy.cache_dir())
+        .join("kshift");
+    std::fs::create_dir_all(&dir).ok()?;
+    std::fs::File::create(dir.join("kshift.log")).ok()
+}

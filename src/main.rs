@@ -9,14 +9,22 @@ async fn main() -> ExitCode {
     if let Err(error) = color_eyre::install() {
         eprintln!("kshift: {error}");
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KSHIFT_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("KSHIFT_LOG").unwrap_or_else(|_| "warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    if cli.opens_console() {
+        // Logs written to the terminal would tear the console's screen: they go to a file.
+        match kshift::config::log_file() {
+            Some(file) => logs
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .init(),
+            None => logs.with_writer(std::io::sink).init(),
+        }
+    } else {
+        logs.with_writer(std::io::stderr).init();
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(report) => {

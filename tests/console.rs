@@ -99,3 +99,26 @@ fn sigterm_and_sighup_restore_the_terminal() {
         );
     }
 }
+
+#[test]
+fn a_broken_watch_shows_reconnecting_and_the_console_keeps_working() {
+    if !have_tool("tmux") || !have_tool("kubectl") {
+        return;
+    }
+    let mut demo = Demo::start(&["--scenario", "showcase"]);
+    let tmux = Tmux::start(&console_command(&demo, "sleep 60"), 120, 40);
+    tmux.wait_for(30, "the release list", |s| s.contains("reviews"));
+    demo.stop();
+    let screen = tmux.wait_for(30, "the reconnecting notice", |s| {
+        s.to_lowercase().contains("reconnecting")
+    });
+    assert!(
+        screen.contains("reviews"),
+        "the last known releases stay on screen:\n{screen}"
+    );
+    tmux.keys(&["?"]);
+    tmux.wait_for(10, "help while disconnected", |s| s.contains("filter"));
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for(10, "a clean exit", |s| s.contains("exit=0"));
+}

@@ -50,6 +50,15 @@ pub enum Command {
 }
 
 impl Cli {
+    /// Whether this run draws the console (and so must keep logs off the terminal).
+    pub fn opens_console(&self) -> bool {
+        match &self.command {
+            None => true,
+            Some(Command::Demo(args)) => !args.headless,
+            Some(_) => false,
+        }
+    }
+
     /// The namespace to look at; `None` is every namespace.
     pub fn scope(&self) -> Option<&str> {
         self.namespace.as_deref().filter(|_| !self.all_namespaces)

@@ -266,3 +266,11 @@ impl Tmux {
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 }
+
+impl Demo {
+    /// Stops the demo server (its API goes away; the folder stays).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
