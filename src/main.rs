@@ -10,8 +10,8 @@ async fn main() -> ExitCode {
         eprintln!("kshift: {error}");
     }
     let cli = Cli::parse();
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("KSHIFT_LOG").unwrap_or_else(|_| "kshift=warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KSHIFT_LOG")
+        .unwrap_or_else(|_| "kshift=warn".into());
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
     if cli.opens_console() {
         // Logs written to the terminal would tear the console's screen: they go to a file.

@@ -18,7 +18,11 @@ fn kshift(demo: Option<&Demo>, args: &[&str]) -> std::process::Output {
 
 fn releases(demo: &Demo, args: &[&str]) -> Vec<Value> {
     let output = kshift(Some(demo), args);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let parsed: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     parsed.as_array().expect("an array").clone()
 }
@@ -30,27 +34,60 @@ fn list_shows_every_kind_with_the_documented_shape() {
     }
     let demo = Demo::start(&["--scenario", "showcase"]);
     let all = releases(&demo, &["list", "-o", "json"]);
-    let kinds: std::collections::BTreeSet<&str> = all.iter().map(|r| r["kind"].as_str().unwrap()).collect();
-    for kind in ["istio", "gateway", "nginx", "smi", "service", "replicas", "argo", "flagger", "rolling"] {
+    let kinds: std::collections::BTreeSet<&str> =
+        all.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    for kind in [
+        "istio", "gateway", "nginx", "smi", "service", "replicas", "argo", "flagger", "rolling",
+    ] {
         assert!(kinds.contains(kind), "no {kind} release in {kinds:?}");
     }
     for release in &all {
-        let keys: Vec<&str> = release.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = release
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(keys.len(), 9, "{keys:?}");
         for version in release["versions"].as_array().unwrap() {
-            let mut keys: Vec<&str> = version.as_object().unwrap().keys().map(String::as_str).collect();
+            let mut keys: Vec<&str> = version
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
             keys.sort_unstable();
-            assert_eq!(keys, ["desired", "images", "name", "ready", "role", "weight"]);
+            assert_eq!(
+                keys,
+                ["desired", "images", "name", "ready", "role", "weight"]
+            );
         }
     }
-    let reviews = all.iter().find(|r| r["name"] == "reviews").expect("shop/reviews");
-    let weights: Vec<f64> = reviews["versions"].as_array().unwrap().iter().map(|v| v["weight"].as_f64().unwrap()).collect();
+    let reviews = all
+        .iter()
+        .find(|r| r["name"] == "reviews")
+        .expect("shop/reviews");
+    let weights: Vec<f64> = reviews["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["weight"].as_f64().unwrap())
+        .collect();
     assert_eq!(weights, [90.0, 10.0]);
-    let argo = all.iter().find(|r| r["name"] == "payments-api").expect("payments/payments-api");
+    let argo = all
+        .iter()
+        .find(|r| r["name"] == "payments-api")
+        .expect("payments/payments-api");
     assert_eq!(argo["step"]["index"], 1);
     assert_eq!(argo["phase"], "Paused");
-    let odd = all.iter().find(|r| r["name"] == "ratings").expect("shop/ratings");
-    assert!(odd["warnings"][0].as_str().unwrap().contains("sum to 90"), "{odd}");
+    let odd = all
+        .iter()
+        .find(|r| r["name"] == "ratings")
+        .expect("shop/ratings");
+    assert!(
+        odd["warnings"][0].as_str().unwrap().contains("sum to 90"),
+        "{odd}"
+    );
 
     // A change made with kubectl shows in the next list.
     demo.ok(&["patch", "virtualservice", "reviews", "-n", "shop", "--type=json", "-p", r#"[{"op":"replace","path":"/spec/http/0/route/0/weight","value":75},{"op":"replace","path":"/spec/http/0/route/1/weight","value":25}]"#]);
@@ -61,7 +98,10 @@ fn list_shows_every_kind_with_the_documented_shape() {
 
     let table = kshift(Some(&demo), &["list"]);
     let text = String::from_utf8_lossy(&table.stdout);
-    assert!(text.starts_with("NAMESPACE") && text.contains("payments-api"), "{text}");
+    assert!(
+        text.starts_with("NAMESPACE") && text.contains("payments-api"),
+        "{text}"
+    );
     let yaml = kshift(Some(&demo), &["list", "-o", "yaml"]);
     assert!(String::from_utf8_lossy(&yaml.stdout).contains("kind: flagger"));
 }
@@ -77,7 +117,10 @@ fn list_works_without_the_crds_and_fails_clearly_without_a_cluster() {
     let output = kshift(Some(&demo), &["list", "-o", "json"]);
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("virtualservices") && stderr.contains("not installed"), "{stderr}");
+    assert!(
+        stderr.contains("virtualservices") && stderr.contains("not installed"),
+        "{stderr}"
+    );
     let listed: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(listed[0]["kind"], "rolling");
 
@@ -85,7 +128,10 @@ fn list_works_without_the_crds_and_fails_clearly_without_a_cluster() {
     let output = kshift(Some(&demo), &["list"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.starts_with("kshift: cannot list deployments") && stderr.lines().count() == 1, "{stderr}");
+    assert!(
+        stderr.starts_with("kshift: cannot list deployments") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
 
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_kshift"))
         .env_remove("RUST_BACKTRACE")
@@ -103,8 +149,21 @@ fn screenshots_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["list.txt", "list.svg", "list.ansi"] {
         let out = dir.path().join(name);
-        let output = kshift(None, &["screenshot", "--size", "100x30", "--out", &out.display().to_string()]);
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let output = kshift(
+            None,
+            &[
+                "screenshot",
+                "--size",
+                "100x30",
+                "--out",
+                &out.display().to_string(),
+            ],
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let text = std::fs::read_to_string(&out).unwrap();
         assert!(text.contains("payments-api"), "{name}: {text}");
     }
@@ -113,14 +172,43 @@ fn screenshots_in_every_format() {
     assert!(txt.lines().all(|l| l.chars().count() <= 100));
 
     let detail = dir.path().join("detail.txt");
-    let output = kshift(None, &["screenshot", "--view", "detail:shop/reviews", "--size", "120x40", "--theme", "mono", "--out", &detail.display().to_string()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = kshift(
+        None,
+        &[
+            "screenshot",
+            "--view",
+            "detail:shop/reviews",
+            "--size",
+            "120x40",
+            "--theme",
+            "mono",
+            "--out",
+            &detail.display().to_string(),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = std::fs::read_to_string(&detail).unwrap();
-    assert!(text.contains("reviews") && text.contains("VirtualService"), "{text}");
+    assert!(
+        text.contains("reviews") && text.contains("VirtualService"),
+        "{text}"
+    );
 
     let bad = kshift(None, &["screenshot", "--out", "x.png"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains(".svg, .txt or .ansi"));
-    let missing = kshift(None, &["screenshot", "--view", "detail:shop/nothing", "--out", &detail.display().to_string()]);
+    let missing = kshift(
+        None,
+        &[
+            "screenshot",
+            "--view",
+            "detail:shop/nothing",
+            "--out",
+            &detail.display().to_string(),
+        ],
+    );
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no release"));
 }

@@ -38,7 +38,7 @@ const fn spec(col: Col, title: &'static str, min: u16, max: u16, priority: u8) -
 /// In display order.
 const SPECS: [Spec; 11] = [
     spec(Col::Mark, "", 1, 1, 0),
-    spec(Col::Namespace, "NAMESPACE", 9, 20, 5),
+    spec(Col::Namespace, "NAMESPACE", 9, 16, 5),
     spec(Col::Name, "NAME", 14, 40, 1),
     spec(Col::Kind, "KIND", 8, 8, 9),
     spec(Col::Strategy, "STRATEGY", 9, 9, 10),
@@ -50,14 +50,16 @@ const SPECS: [Spec; 11] = [
     spec(Col::Age, "AGE", 5, 6, 7),
 ];
 
-/// Columns that get extra room, in order, once every kept column fits.
-const GROW: [Col; 6] = [
-    Col::Name,
-    Col::Weight,
-    Col::Namespace,
-    Col::Versions,
-    Col::Ready,
-    Col::Age,
+/// Columns that get extra room, in order, once every kept column fits, each up
+/// to a width (then its maximum): a name gets room first, then the namespace.
+const GROW: [(Col, u16); 7] = [
+    (Col::Name, 24),
+    (Col::Namespace, 16),
+    (Col::Name, u16::MAX),
+    (Col::Weight, u16::MAX),
+    (Col::Versions, u16::MAX),
+    (Col::Ready, u16::MAX),
+    (Col::Age, u16::MAX),
 ];
 
 pub(super) struct Column {
@@ -91,11 +93,14 @@ pub(super) fn layout(width: u16, all_namespaces: bool) -> Vec<Column> {
         })
         .collect();
     let mut spare = width.saturating_sub(used);
-    for grow in GROW {
+    for (grow, cap) in GROW {
         let Some(column) = columns.iter_mut().find(|c| c.col == grow) else {
             continue;
         };
-        let max = SPECS.iter().find(|s| s.col == grow).map_or(0, |s| s.max);
+        let max = SPECS
+            .iter()
+            .find(|s| s.col == grow)
+            .map_or(0, |s| s.max.min(cap));
         let extra = max.saturating_sub(column.width).min(spare);
         column.width += extra;
         spare -= extra;
