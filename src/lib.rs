@@ -1,5 +1,6 @@
 //! kshift: a terminal console for progressive delivery on Kubernetes.
 
+pub mod ages;
 pub mod app;
 pub mod cli;
 pub mod cluster;

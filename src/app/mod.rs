@@ -5,7 +5,6 @@ mod command;
 mod keys;
 mod msg;
 mod rows;
-mod time;
 mod update;
 
 #[cfg(test)]
@@ -13,9 +12,9 @@ pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use crate::ages::age;
 pub use msg::{Effect, EventLine, Msg, WatchStatus};
 pub(crate) use rows::Row;
-pub(crate) use time::age;
 
 use crate::input::Keymap;
 use crate::ui::Theme;

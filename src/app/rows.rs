@@ -3,8 +3,6 @@
 
 use crate::model::{Phase, Release};
 
-use super::time;
-
 pub(crate) struct Row {
     pub release: Release,
     /// `last_change` in Unix seconds.
@@ -27,7 +25,10 @@ impl Row {
             haystack.push_str(image);
         }
         Row {
-            changed: release.last_change.as_deref().and_then(time::parse_rfc3339),
+            changed: release
+                .last_change
+                .as_deref()
+                .and_then(crate::ages::parse_rfc3339),
             key: release.key(),
             haystack: haystack.to_lowercase(),
             release,

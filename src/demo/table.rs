@@ -5,29 +5,13 @@ use serde_json::{Value, json};
 
 use super::resources::ResourceType;
 
-/// Kubernetes' short human duration (`45s`, `3m12s`, `5h`, `12d`).
-pub fn human_age(seconds: i64) -> String {
-    let s = seconds.max(0);
-    let (m, h, d) = (s / 60, s / 3600, s / 86400);
-    match s {
-        _ if s < 120 => format!("{s}s"),
-        _ if m < 10 && s % 60 != 0 => format!("{m}m{}s", s % 60),
-        _ if h < 3 => format!("{m}m"),
-        _ if h < 8 && m % 60 != 0 => format!("{h}h{}m", m % 60),
-        _ if h < 48 => format!("{h}h"),
-        _ if d < 8 && h % 24 != 0 => format!("{d}d{}h", h % 24),
-        _ if d < 365 * 2 => format!("{d}d"),
-        _ => format!("{}y", d / 365),
-    }
-}
-
 fn age(timestamp: &Value) -> String {
     timestamp
         .as_str()
         .and_then(|t| t.parse::<jiff::Timestamp>().ok())
         .map_or_else(
             || "<unknown>".to_string(),
-            |t| human_age(jiff::Timestamp::now().as_second() - t.as_second()),
+            |t| crate::ages::human_duration(jiff::Timestamp::now().as_second() - t.as_second()),
         )
 }
 
@@ -247,14 +231,6 @@ pub fn table(resource: &ResourceType, object: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_read_like_kubectl() {
-        assert_eq!(human_age(45), "45s");
-        assert_eq!(human_age(192), "3m12s");
-        assert_eq!(human_age(3600 * 5), "5h");
-        assert_eq!(human_age(86400 * 12), "12d");
-    }
 
     #[test]
     fn json_paths_with_indexes() {

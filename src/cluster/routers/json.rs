@@ -169,67 +169,6 @@ pub(crate) fn images(template: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
-/// An RFC 3339 time as (seconds since the epoch, nanoseconds), so that times
-/// with different offsets compare correctly.
-pub(crate) fn timestamp(s: &str) -> Option<(i64, u32)> {
-    let b = s.as_bytes();
-    let digits = |from: usize, len: usize| -> Option<i64> {
-        let part = s.get(from..from + len)?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
-    let (year, month, day) = (digits(0, 4)?, digits(5, 2)?, digits(8, 2)?);
-    let (hour, minute, second) = (digits(11, 2)?, digits(14, 2)?, digits(17, 2)?);
-    if b.get(4) != Some(&b'-')
-        || b.get(7) != Some(&b'-')
-        || !matches!(b.get(10), Some(b'T' | b't' | b' '))
-        || !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut rest = s.get(19..)?;
-    let mut nanos = 0u32;
-    if let Some(frac) = rest.strip_prefix('.') {
-        let len = frac.bytes().take_while(u8::is_ascii_digit).count();
-        let digits = frac.get(..len.min(9))?;
-        nanos = format!("{digits:0<9}").parse().ok()?;
-        rest = frac.get(len..)?;
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first() {
-                Some(b'+') => 1,
-                Some(b'-') => -1,
-                _ => return None,
-            };
-            let (h, m) = rest.get(1..)?.split_once(':')?;
-            if h.len() != 2 || m.len() != 2 {
-                return None;
-            }
-            sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60)
-        }
-    };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some((
-        days * 86_400 + hour * 3600 + minute * 60 + second - offset,
-        nanos,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,17 +208,5 @@ mod tests {
         ));
         assert!(matches!(num_field(Some(&json!([]))), Num::Invalid));
         assert!(matches!(num_field(None), Num::Missing));
-    }
-
-    #[test]
-    fn timestamps() {
-        let z = timestamp("2026-11-21T21:14:37Z").expect("parses");
-        let offset = timestamp("2026-11-21T23:14:37+02:00").expect("parses");
-        assert_eq!(z, offset);
-        assert_eq!(timestamp("1970-01-01T00:00:01.5Z"), Some((1, 500_000_000)));
-        assert_eq!(timestamp("not a time"), None);
-        assert_eq!(timestamp("2026-13-01T00:00:00Z"), None);
-        assert_eq!(timestamp("2026-11-21T21:14:37"), None);
-        assert_eq!(timestamp("2026-11-21T21:14:37.Z"), Some(z));
     }
 }

@@ -22,8 +22,9 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use self::index::{Id, Ns, ObjKind};
-use self::json::{annotation, array_at, str_at, timestamp};
+use self::json::{annotation, array_at, str_at};
 use super::discover::Settings;
+use crate::ages::timestamp;
 use crate::model::{Kind, Phase, Release, Step, Strategy, Version};
 
 /// Recognition state of one namespace: which objects earlier releases claimed,
@@ -146,7 +147,7 @@ impl Draft {
 
 /// The latest creation or condition time among the objects.
 fn last_change<'v>(objects: impl Iterator<Item = &'v Value>) -> Option<String> {
-    let mut latest: Option<((i64, u32), &str)> = None;
+    let mut latest: Option<(jiff::Timestamp, &str)> = None;
     for v in objects {
         let conditions = array_at(v, &["status", "conditions"]).iter().flat_map(|c| {
             [
@@ -183,7 +184,7 @@ fn change_causes(objects: &[(Id, &Value)]) -> Vec<String> {
         .filter_map(|(_, v)| Some((versions::revision(v).unwrap_or(0), annotation(v, CAUSE)?)))
         .collect();
     let mut causes: Vec<&str> = if from_rs.is_empty() {
-        let mut from_deployments: Vec<((i64, u32), &str)> = objects
+        let mut from_deployments: Vec<(jiff::Timestamp, &str)> = objects
             .iter()
             .filter(|(id, _)| id.kind == ObjKind::Deployment)
             .filter_map(|(_, v)| {
