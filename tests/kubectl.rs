@@ -36,6 +36,16 @@ fn json(text: &str) -> Value {
     serde_json::from_str(text).expect("kubectl printed JSON")
 }
 
+/// `kubectl create -f` of every CRD in ../shared/crds.
+fn create_shared_crds(demo: &Demo) {
+    for entry in std::fs::read_dir(shared_crds()).expect("shared CRDs") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            demo.ok(&["create", "-f", &path.display().to_string()]);
+        }
+    }
+}
+
 fn empty_with_web() -> Option<Demo> {
     if !have_tool("kubectl") {
         return None;
@@ -53,12 +63,7 @@ fn every_shared_crd_loads_and_serves_its_kinds() {
         return;
     }
     let demo = Demo::start(&["--scenario", "empty"]);
-    for entry in std::fs::read_dir(shared_crds()).expect("shared CRDs") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            demo.ok(&["create", "-f", &path.display().to_string()]);
-        }
-    }
+    create_shared_crds(&demo);
     let resources = demo.ok(&["api-resources", "--no-headers"]);
     for short in [
         "vs ",
@@ -135,12 +140,7 @@ fn manifests_of_every_router_kind_apply_and_read_back() {
         return;
     }
     let demo = Demo::start(&["--scenario", "empty"]);
-    for entry in std::fs::read_dir(shared_crds()).expect("shared CRDs") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            demo.ok(&["create", "-f", &path.display().to_string()]);
-        }
-    }
+    create_shared_crds(&demo);
     let showcase = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/src/demo/scenarios/showcase.yaml"

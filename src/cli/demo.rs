@@ -1,30 +1,12 @@
-//! The command line: arguments (clap) and what each subcommand runs.
+//! `kshift demo`: the embedded cluster, headless or under the console.
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
 use color_eyre::eyre::{Result, WrapErr};
 
 use crate::console::{Connector, Start};
 use crate::demo::access::{AccessPolicy, DenyRule};
 use crate::demo::{self, Cluster, ClusterOptions, scenario};
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "kshift",
-    version,
-    about = "A terminal console for progressive delivery on Kubernetes"
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Start the embedded demo cluster (a Kubernetes API that kubectl can drive).
-    Demo(DemoArgs),
-}
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -60,7 +42,7 @@ fn parse_speed(text: &str) -> Result<f64, String> {
 }
 
 /// Builds the demo cluster the arguments describe, with its controllers running.
-pub fn start_cluster(args: &DemoArgs) -> Result<Cluster> {
+fn start_cluster(args: &DemoArgs) -> Result<Cluster> {
     let options = ClusterOptions {
         access: AccessPolicy {
             deny: args.deny.clone(),

@@ -8,7 +8,7 @@ mod screenshot;
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::Result;
 
-pub use demo::{DemoArgs, start_cluster};
+pub use demo::DemoArgs;
 
 #[derive(Debug, Parser)]
 #[command(
