@@ -1,6 +1,7 @@
 //! The console's I/O shell: the terminal, the loop that turns terminal events, watcher
 //! updates and ticks into messages for `app::App`, and the effects it asks for.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr};
@@ -12,7 +13,10 @@ use kube::api::{Api, ListParams};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::app::{App, Effect, EventLine, Msg, WatchStatus};
+use crate::actions::apply::Executor;
+use crate::actions::{self, Options, Plan};
+use crate::app::{App, Effect, EventLine, Msg, Preview, WatchStatus};
+use crate::cluster::discover::Objects;
 use crate::cluster::discover::Settings;
 use crate::cluster::{connect, watch};
 use crate::model::Release;
@@ -73,7 +77,7 @@ async fn event_loop(
     let Start {
         connector,
         mut client,
-        context: _,
+        mut context,
         namespace,
     } = start;
     let mut terminate =
@@ -83,6 +87,10 @@ async fn event_loop(
     let mut watching = Watching::start(&client, namespace);
     let (events_tx, mut events_rx) = mpsc::unbounded_channel::<Msg>();
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    let mut objects: Arc<Objects> = Arc::new(Objects::default());
+    let mut executor: Option<Arc<Executor>> = None;
+    // The plan the confirmation popup shows, applied on `Effect::Apply`.
+    let mut pending: Option<Plan> = None;
     let size = terminal.size().wrap_err("reading the terminal size")?;
     app.update(Msg::Resize(size.width, size.height));
     app.update(Msg::Now(now()));
@@ -97,13 +105,21 @@ async fn event_loop(
                 None => return Ok(()),
             },
             update = watching.updates.recv() => match update {
-                Some(watch::Update::Releases(releases)) => Msg::Releases(releases),
+                Some(watch::Update::Releases(releases, seen)) => {
+                    objects = seen;
+                    Msg::Releases(releases)
+                }
                 Some(watch::Update::Kinds { watched, skipped }) => Msg::WatchedKinds(watched, skipped),
                 Some(watch::Update::Broken(None)) => Msg::Watch(WatchStatus::Connected),
                 Some(watch::Update::Broken(Some(reason))) => Msg::Watch(WatchStatus::Reconnecting(reason)),
                 None => Msg::Watch(WatchStatus::Reconnecting("the watchers stopped".into())),
             },
-            Some(msg) = events_rx.recv() => msg,
+            Some(msg) = events_rx.recv() => {
+                if let Msg::Preview(preview) = &msg {
+                    pending = Some(preview.plan.clone());
+                }
+                msg
+            }
             _ = ticks.tick() => Msg::Now(now()),
             _ = terminate.recv() => return Ok(()),
             _ = hangup.recv() => return Ok(()),
@@ -124,6 +140,54 @@ async fn event_loop(
                         });
                     }
                 }
+                Effect::Plan(verb, key) => {
+                    let Some(release) = app.release(&key) else {
+                        continue;
+                    };
+                    match actions::plan(release, &objects, verb, &Options::default()) {
+                        Err(refusal) => {
+                            app.update(Msg::Refused(key, verb, refusal.reason));
+                        }
+                        Ok(plan) => {
+                            let executor = executor_for(&mut executor, &client, &context).await;
+                            let tx = events_tx.clone();
+                            tokio::spawn(async move {
+                                let msg = match executor.authorize(&plan).await {
+                                    Err(failure) => Msg::Refused(key, verb, failure.to_string()),
+                                    Ok(()) => {
+                                        let dry_run = executor
+                                            .dry_run(&plan)
+                                            .await
+                                            .map_err(|f| f.to_string());
+                                        Msg::Preview(Preview { plan, dry_run })
+                                    }
+                                };
+                                let _ = tx.send(msg);
+                            });
+                        }
+                    }
+                }
+                Effect::Apply => {
+                    if let Some(plan) = pending.take() {
+                        let executor = executor_for(&mut executor, &client, &context).await;
+                        let tx = events_tx.clone();
+                        tokio::spawn(async move {
+                            let text = match executor.apply(&plan).await {
+                                Ok(()) => format!(
+                                    "applied {} on {}: {}",
+                                    plan.verb.as_str(),
+                                    plan.release,
+                                    plan.summary
+                                ),
+                                Err(failure) => {
+                                    format!("{} on {}: {failure}", plan.verb.as_str(), plan.release)
+                                }
+                            };
+                            let _ = tx.send(Msg::Applied(text));
+                        });
+                    }
+                }
+                Effect::Cancel => pending = None,
                 Effect::SwitchNamespace(namespace) => {
                     watching = Watching::start(&client, namespace);
                 }
@@ -132,8 +196,10 @@ async fn event_loop(
                         app.update(Msg::Status("the demo cluster has a single context".into()));
                     }
                     Connector::Kubeconfig => match connect::from_kubeconfig(Some(&name)).await {
-                        Ok((new_client, _)) => {
+                        Ok((new_client, new_context)) => {
                             client = new_client;
+                            context = new_context;
+                            executor = None;
                             watching = Watching::start(&client, None);
                         }
                         Err(error) => {
@@ -147,6 +213,20 @@ async fn event_loop(
             terminal.draw(|frame| crate::ui::render(frame, app))?;
         }
     }
+}
+
+/// The executor for the current cluster, made on first use (it asks the API who we are).
+async fn executor_for(
+    slot: &mut Option<Arc<Executor>>,
+    client: &Client,
+    context: &str,
+) -> Arc<Executor> {
+    if let Some(executor) = slot {
+        return executor.clone();
+    }
+    let executor = Arc::new(Executor::new(client.clone(), context).await);
+    *slot = Some(executor.clone());
+    executor
 }
 
 /// The newest Events of a release's objects (one LIST in its namespace, read on demand).

@@ -1,5 +1,6 @@
 //! kshift: a terminal console for progressive delivery on Kubernetes.
 
+pub mod actions;
 pub mod ages;
 pub mod app;
 pub mod cli;

@@ -27,6 +27,10 @@ async fn main() -> ExitCode {
     }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(report) if report.downcast_ref::<kshift::cli::Refused>().is_some() => {
+            eprintln!("kshift: {report}");
+            ExitCode::from(3)
+        }
         Err(report) => {
             if std::env::var_os("RUST_BACKTRACE").is_some() {
                 eprintln!("kshift: {report:?}");

@@ -611,3 +611,43 @@ async fn showcase_scenario_loads_with_statuses() {
         .to_string();
     assert!(unknown.contains("showcase") && unknown.contains("bad-canary"));
 }
+
+#[tokio::test]
+async fn two_operators_on_one_release_never_lose_an_update() {
+    use kshift::actions::apply::{Executor, Failure};
+    use kshift::actions::{Options, Verb, plan};
+    use kshift::cluster::{discover, fetch};
+
+    let (cluster, client) = cluster();
+    scenario::load_builtin(&cluster, "showcase").expect("showcase loads");
+    let shop: Api<Deployment> = Api::namespaced(client.clone(), "shop");
+    rolled_out(&shop, "reviews-v1").await;
+    rolled_out(&shop, "reviews-v2").await;
+    // Both look at the release at the same moment, and both plan a step: 10% -> 25%.
+    let (objects, _) = fetch::fetch(&client, Some("shop")).await.unwrap();
+    let releases = discover::discover(&objects, &discover::Settings::default());
+    let reviews = releases
+        .iter()
+        .find(|r| r.name == "reviews")
+        .expect("shop/reviews");
+    let first = plan::plan(reviews, &objects, Verb::Step, &Options::default()).unwrap();
+    let second = first.clone();
+    let alice = Executor::new(client.clone(), "alice").await;
+    let bob = Executor::new(client.clone(), "bob").await;
+    alice.apply(&first).await.expect("the first one wins");
+    match bob.apply(&second).await {
+        Err(Failure::Conflict(message)) => assert!(
+            message.contains("changed since you looked: now"),
+            "{message}"
+        ),
+        other => panic!("the second must report the conflict, got {other:?}"),
+    }
+    let gvk = GroupVersionKind::gvk("networking.istio.io", "v1", "VirtualService");
+    let vs: Api<DynamicObject> = Api::namespaced_with(client, "shop", &ApiResource::from_gvk(&gvk));
+    let route = &vs.get("reviews").await.unwrap().data["spec"]["http"][0]["route"];
+    assert_eq!(
+        (route[0]["weight"].as_i64(), route[1]["weight"].as_i64()),
+        (Some(75), Some(25)),
+        "applied once, not twice"
+    );
+}

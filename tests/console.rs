@@ -122,3 +122,65 @@ fn a_broken_watch_shows_reconnecting_and_the_console_keeps_working() {
     tmux.keys(&["q"]);
     tmux.wait_for(10, "a clean exit", |s| s.contains("exit=0"));
 }
+
+#[test]
+fn step_from_the_console_with_preview_and_confirmation() {
+    if !have_tool("tmux") || !have_tool("kubectl") {
+        return;
+    }
+    let demo = Demo::start(&["--scenario", "showcase"]);
+    let tmux = Tmux::start(&console_command(&demo, "sleep 60"), 120, 40);
+    tmux.wait_for(30, "the release list", |s| s.contains("reviews"));
+    tmux.type_text("/reviews");
+    tmux.keys(&["Enter"]);
+    // Steps are refused while the canary has no ready pods: wait for the rollout.
+    tmux.wait_for(30, "the filtered list, rolled out", |s| {
+        s.contains("reviews") && !s.contains("checkout") && s.contains("5/5")
+    });
+    tmux.keys(&["]"]);
+    let preview = tmux.wait_for(15, "the preview", |s| {
+        s.contains("server dry run") && s.contains("10 -> 25")
+    });
+    assert!(preview.contains("VirtualService/reviews"), "{preview}");
+    let weights = || {
+        demo.ok(&[
+            "get",
+            "virtualservice",
+            "reviews",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.spec.http[0].route[*].weight}",
+        ])
+    };
+    assert_eq!(
+        weights(),
+        "90 10",
+        "nothing is applied before the confirmation"
+    );
+    tmux.keys(&["y"]);
+    demo.eventually(
+        &[
+            "get",
+            "virtualservice",
+            "reviews",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.spec.http[0].route[*].weight}",
+        ],
+        15,
+        |w| w == "75 25",
+    );
+    tmux.wait_for(15, "the live view confirming the step", |s| {
+        s.contains("75|25")
+    });
+    // Esc cancels a preview and nothing changes.
+    tmux.keys(&["["]);
+    tmux.wait_for(15, "the back preview", |s| s.contains("25 -> 10"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for(10, "the cancel", |s| s.contains("cancelled"));
+    assert_eq!(weights(), "75 25");
+    tmux.keys(&["q"]);
+    tmux.wait_for(10, "a clean exit", |s| s.contains("exit=0"));
+}

@@ -1,7 +1,8 @@
 //! Hand-built releases for tests: every kind, the odd cases, and a name
 //! that tries to retitle the terminal.
 
-use super::{App, EventLine, Msg};
+use super::{App, EventLine, Msg, Preview};
+use crate::actions::{Change, FieldChange, Patch, Plan, Target, Verb};
 use crate::input::Keymap;
 use crate::model::{Kind, ObjectRef, Phase, Release, Role, Step, Strategy, Version};
 use crate::ui::Theme;
@@ -285,4 +286,54 @@ pub fn app(theme: Theme) -> App {
     ));
     app.update(Msg::Releases(releases()));
     app
+}
+
+/// One replica-scaling change, as a replica canary's plan holds them.
+pub fn scale(name: &str, from: i64, to: i64) -> Change {
+    Change {
+        target: Target {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            plural: "deployments".into(),
+            namespace: "web".into(),
+            name: name.into(),
+        },
+        subresource: Some("scale".into()),
+        patch: Patch::Json(vec![
+            serde_json::json!({"op": "test", "path": "/spec/replicas", "value": from}),
+            serde_json::json!({"op": "replace", "path": "/spec/replicas", "value": to}),
+        ]),
+        fields: vec![FieldChange {
+            field: "spec.replicas".into(),
+            from: from.to_string(),
+            to: to.to_string(),
+        }],
+    }
+}
+
+/// Promoting the replica canary web/catalog: the canary scales up before
+/// the stable version scales down.
+pub fn preview(dry_run: Result<(), String>) -> Preview {
+    Preview {
+        plan: Plan {
+            verb: Verb::Promote,
+            release: "web/catalog".into(),
+            summary: "canary catalog-v2 33% -> 100%".into(),
+            changes: vec![scale("catalog-v2", 1, 3), scale("catalog-v1", 2, 0)],
+            caveats: vec![
+                "a HorizontalPodAutoscaler targets Deployment/catalog-v2 and may change its replicas again".into(),
+            ],
+        },
+        dry_run,
+    }
+}
+
+/// A dry run the server turned down.
+pub fn refused_dry_run() -> Result<(), String> {
+    Err(
+        "admission webhook \"validate.kyverno.svc-fail\" denied the request: \
+         resource Deployment/web/catalog-v2 was blocked due to the following policies: \
+         require-pdb: more than 2 replicas need a PodDisruptionBudget"
+            .into(),
+    )
 }

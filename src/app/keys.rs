@@ -6,9 +6,9 @@ use super::command::{self, Command};
 use super::{App, Detail, Effect, Prompt, WatchStatus};
 use crate::input::Action;
 
-type Outcome = (Vec<Effect>, bool);
+pub(super) type Outcome = (Vec<Effect>, bool);
 
-fn nothing() -> Outcome {
+pub(super) fn nothing() -> Outcome {
     (Vec::new(), false)
 }
 
@@ -16,6 +16,9 @@ impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent) -> Outcome {
         if key.kind == KeyEventKind::Release {
             return nothing();
+        }
+        if self.confirm.is_some() {
+            return self.on_confirm_key(key);
         }
         if self.prompt.is_some() {
             return self.on_prompt_key(key);
@@ -69,8 +72,7 @@ impl App {
 
     fn on_action(&mut self, action: Action) -> Outcome {
         if action.dangerous() {
-            self.status = Some(format!("not available yet: {}", action.description()));
-            return (Vec::new(), true);
+            return self.act(action);
         }
         let changed = match action {
             Action::Quit => return (vec![Effect::Quit], false),
@@ -140,10 +142,11 @@ impl App {
         (vec![Effect::LoadEvents(key)], true)
     }
 
-    /// Moves the selection in the list, or scrolls the detail or help text.
-    fn navigate(&mut self, action: Action) -> bool {
-        let page = match (&self.help, &self.detail) {
-            (None, None) => self.list_rows(),
+    /// Moves the selection in the list, or scrolls the popup, detail or help text.
+    pub(super) fn navigate(&mut self, action: Action) -> bool {
+        let page = match (&self.confirm, &self.help, &self.detail) {
+            (Some(confirm), _, _) => crate::ui::confirm::scroll_room(self, confirm).0,
+            (None, None, None) => self.list_rows(),
             _ => crate::ui::page_rows(self.height),
         }
         .max(1);
@@ -156,7 +159,9 @@ impl App {
             _ => usize::MAX,
         };
         let before = self.position();
-        if let Some(scroll) = &mut self.help {
+        if let Some(confirm) = &mut self.confirm {
+            confirm.scroll = moved(confirm.scroll);
+        } else if let Some(scroll) = &mut self.help {
             *scroll = moved(*scroll);
         } else if let Some(detail) = &mut self.detail {
             detail.scroll = moved(detail.scroll);
@@ -168,9 +173,16 @@ impl App {
     }
 
     /// Everything navigation moves, to tell whether a key moved anything.
-    fn position(&self) -> (usize, usize, Option<usize>, Option<usize>) {
+    fn position(&self) -> [Option<usize>; 5] {
         let detail = self.detail.as_ref().map(|d| d.scroll);
-        (self.selected, self.offset, self.help, detail)
+        let confirm = self.confirm.as_ref().map(|c| c.scroll);
+        [
+            Some(self.selected),
+            Some(self.offset),
+            self.help,
+            detail,
+            confirm,
+        ]
     }
 
     fn run_command(&mut self, line: &str) -> Outcome {

@@ -1,22 +1,27 @@
 //! The console's state and how messages change it: no I/O, no clock, no
 //! terminal. `update` says what the I/O shell must do and whether to redraw.
 
+mod act;
 mod command;
+mod confirm;
 mod keys;
 mod msg;
 mod rows;
 mod update;
 
 #[cfg(test)]
+mod action_tests;
+#[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use crate::ages::age;
-pub use msg::{Effect, EventLine, Msg, WatchStatus};
+pub(crate) use confirm::Confirm;
+pub use msg::{Effect, EventLine, Msg, Preview, WatchStatus};
 pub(crate) use rows::Row;
 
-use crate::input::Keymap;
+use crate::input::{Action, Keymap};
 use crate::ui::Theme;
 
 /// All console state.
@@ -49,6 +54,10 @@ pub struct App {
     pub(crate) width: u16,
     pub(crate) height: u16,
     pub(crate) status: Option<String>,
+    /// Whether actions that change the cluster are off (`--readonly`).
+    pub(crate) read_only: bool,
+    /// The plan waiting for a yes or a no, drawn over the current view.
+    pub(crate) confirm: Option<Confirm>,
 }
 
 /// A line being typed in the status bar.
@@ -93,7 +102,19 @@ impl App {
             width: 80,
             height: 24,
             status: None,
+            read_only: false,
+            confirm: None,
         }
+    }
+
+    /// Read-only mode leaves out every action that changes the cluster.
+    pub fn set_read_only(&mut self, read_only: bool) {
+        self.read_only = read_only;
+    }
+
+    /// Whether `action` is on offer: one rule for keys, hints and help.
+    pub(crate) fn offers(&self, action: Action) -> bool {
+        !(self.read_only && action.dangerous())
     }
 
     /// The release known by `key` (`namespace/name`), for the shell's effects.

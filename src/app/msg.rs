@@ -2,6 +2,7 @@
 
 use crossterm::event::KeyEvent;
 
+use crate::actions::{Plan, Verb};
 use crate::model::Release;
 
 /// Everything that can change the console's state.
@@ -20,6 +21,21 @@ pub enum Msg {
     Resize(u16, u16),
     /// A message for the status bar, such as an error from the I/O shell.
     Status(String),
+    /// The plan `Effect::Plan` asked for, checked by the server: opens the
+    /// confirmation. A newer preview replaces one still open.
+    Preview(Preview),
+    /// The planner refused a verb on a release (`namespace/name`), with why.
+    Refused(String, Verb, String),
+    /// What applying did, or why it stopped, for the status bar.
+    Applied(String),
+}
+
+/// A plan to confirm, as `Msg::Preview` brings it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    pub plan: Plan,
+    /// The server-side dry run's verdict: Ok, or the API's message.
+    pub dry_run: Result<(), String>,
 }
 
 /// Whether the watches are up.
@@ -52,4 +68,12 @@ pub enum Effect {
     /// Watch one namespace, or all of them (`None`).
     SwitchNamespace(Option<String>),
     SwitchContext(String),
+    /// Plan a verb on a release (`namespace/name`), dry-run it on the server,
+    /// and send `Msg::Preview` (or `Msg::Refused`).
+    Plan(Verb, String),
+    /// The operator confirmed the last preview: apply its plan and send
+    /// `Msg::Applied`.
+    Apply,
+    /// The operator turned the last preview down: forget its plan.
+    Cancel,
 }

@@ -4,22 +4,21 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::fixtures::{self, NOW};
 use super::*;
-use crate::input::Action;
 use crate::model::Phase;
 
-fn app() -> App {
+pub(super) fn app() -> App {
     fixtures::app(Theme::default())
 }
 
-fn key(code: KeyCode) -> Msg {
+pub(super) fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn press(app: &mut App, c: char) -> (Vec<Effect>, bool) {
+pub(super) fn press(app: &mut App, c: char) -> (Vec<Effect>, bool) {
     app.update(key(KeyCode::Char(c)))
 }
 
-fn type_text(app: &mut App, text: &str) {
+pub(super) fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         press(app, c);
     }
@@ -242,26 +241,6 @@ fn help_opens_and_closes() {
     press(&mut app, '?');
     press(&mut app, '?');
     assert!(app.help.is_none() && app.detail.is_some());
-}
-
-#[test]
-fn action_keys_are_reserved() {
-    let mut app = app();
-    for (c, action) in [
-        (']', Action::Step),
-        ('[', Action::BackStep),
-        ('p', Action::Promote),
-        ('P', Action::PromoteFull),
-        ('f', Action::Flip),
-        ('a', Action::Rollback),
-        ('u', Action::Undo),
-        ('z', Action::Pause),
-    ] {
-        let (effects, redraw) = press(&mut app, c);
-        assert!(effects.is_empty() && redraw);
-        let want = format!("not available yet: {}", action.description());
-        assert_eq!(app.status.as_deref(), Some(want.as_str()));
-    }
 }
 
 #[test]

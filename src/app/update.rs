@@ -25,8 +25,13 @@ impl App {
                 self.clamp_scroll();
                 (Vec::new(), true)
             }
-            Msg::Status(text) => {
+            Msg::Status(text) | Msg::Applied(text) => {
                 self.status = Some(text);
+                (Vec::new(), true)
+            }
+            Msg::Preview(preview) => (Vec::new(), self.on_preview(preview)),
+            Msg::Refused(key, verb, reason) => {
+                self.status = Some(format!("refused: {} {key}: {reason}", verb.as_str()));
                 (Vec::new(), true)
             }
         }
@@ -100,8 +105,14 @@ impl App {
         moments.into_iter().map(|at| age(at, self.now)).collect()
     }
 
-    /// Keeps the detail and help scroll positions within their text.
+    /// Keeps the popup, detail and help scroll positions within their text.
     pub(crate) fn clamp_scroll(&mut self) {
+        if let Some(confirm) = &self.confirm {
+            let (_, max) = crate::ui::confirm::scroll_room(self, confirm);
+            if let Some(confirm) = &mut self.confirm {
+                confirm.scroll = confirm.scroll.min(max);
+            }
+        }
         let page = crate::ui::page_rows(self.height);
         if let Some(scroll) = self.help {
             let lines = crate::ui::help::line_count(self);

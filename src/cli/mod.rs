@@ -1,5 +1,6 @@
 //! The command line: arguments (clap) and what each subcommand runs.
 
+mod act;
 mod console;
 mod demo;
 mod list;
@@ -7,6 +8,9 @@ mod screenshot;
 
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::Result;
+
+use crate::actions::Verb;
+pub use act::Refused;
 
 pub use demo::DemoArgs;
 
@@ -29,6 +33,9 @@ pub struct Cli {
     /// A theme: default, mono, nord, a file in ~/.config/kshift/themes, or a path.
     #[arg(long, global = true)]
     pub theme: Option<String>,
+    /// Offer and allow no action that changes the cluster.
+    #[arg(long, global = true)]
+    pub readonly: bool,
     /// A keymap: a file in ~/.config/kshift/keymaps, or a path (a partial override).
     #[arg(long, global = true)]
     pub keymap: Option<String>,
@@ -47,6 +54,22 @@ pub enum Command {
     List(list::ListArgs),
     /// Render the console over a demo scenario into a file (.svg, .txt, .ansi).
     Screenshot(screenshot::ScreenshotArgs),
+    /// Move the canary to the next weight of its step plan (Argo: promote).
+    Step(act::ActArgs),
+    /// Move the canary to the previous weight of its step plan.
+    Back(act::ActArgs),
+    /// Send all traffic to the canary (Argo: promote; --full: promote --full).
+    Promote(act::PromoteArgs),
+    /// Blue/green: send the traffic to the other version.
+    Flip(act::ActArgs),
+    /// All traffic back to stable (Argo: abort; a rolling Deployment: undo).
+    Rollback(act::ActArgs),
+    /// Pause the release (Deployment, Rollout, Canary; routers: for the autopilot).
+    Pause(act::ActArgs),
+    /// Resume a paused release.
+    Resume(act::ActArgs),
+    /// Back to the previous revision, as `kubectl rollout undo` does.
+    Undo(act::ActArgs),
 }
 
 impl Cli {
@@ -71,5 +94,20 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Demo(args)) => demo::run(&cli, args).await,
         Some(Command::List(args)) => list::run(&cli, args).await,
         Some(Command::Screenshot(args)) => screenshot::run(&cli, args).await,
+        Some(Command::Step(args)) => act::run(&cli, Verb::Step, args).await,
+        Some(Command::Back(args)) => act::run(&cli, Verb::Back, args).await,
+        Some(Command::Promote(args)) => {
+            let verb = if args.full {
+                Verb::PromoteFull
+            } else {
+                Verb::Promote
+            };
+            act::run(&cli, verb, &args.act).await
+        }
+        Some(Command::Flip(args)) => act::run(&cli, Verb::Flip, args).await,
+        Some(Command::Rollback(args)) => act::run(&cli, Verb::Rollback, args).await,
+        Some(Command::Pause(args)) => act::run(&cli, Verb::Pause, args).await,
+        Some(Command::Resume(args)) => act::run(&cli, Verb::Resume, args).await,
+        Some(Command::Undo(args)) => act::run(&cli, Verb::Undo, args).await,
     }
 }

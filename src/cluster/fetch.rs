@@ -26,7 +26,7 @@ pub async fn fetch(client: &Client, namespace: Option<&str>) -> Result<(Objects,
                 for item in list.items {
                     let value = serde_json::to_value(item)
                         .map_err(|e| eyre!("reading a {}: {e}", source.kind))?;
-                    slot.push(Arc::new(sources::slim(value)));
+                    slot.push(Arc::new(sources::slim(value, &resource)));
                 }
             }
             Err(kube::Error::Api(status)) if status.code == 403 => {

@@ -136,9 +136,16 @@ async fn pick_version(client: &Client, source: &Source) -> Result<Option<String>
         .map(|v| v.to_string()))
 }
 
-/// An object as recognition needs it: without managedFields and the copy of itself
-/// that client-side apply keeps in an annotation.
-pub fn slim(mut object: Value) -> Value {
+/// An object as recognition needs it: with its apiVersion and kind (a real API server
+/// leaves them out of list items), without managedFields and the copy of itself that
+/// client-side apply keeps in an annotation.
+pub fn slim(mut object: Value, resource: &ApiResource) -> Value {
+    if object["apiVersion"].as_str().is_none_or(str::is_empty) {
+        object["apiVersion"] = Value::String(resource.api_version.clone());
+    }
+    if object["kind"].as_str().is_none_or(str::is_empty) {
+        object["kind"] = Value::String(resource.kind.clone());
+    }
     if let Some(metadata) = object["metadata"].as_object_mut() {
         metadata.remove("managedFields");
         if let Some(annotations) = metadata

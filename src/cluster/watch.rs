@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
+use kube::core::ApiResource;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
 use serde_json::Value;
@@ -26,7 +27,8 @@ pub enum Update {
         watched: Vec<String>,
         skipped: Vec<String>,
     },
-    Releases(Vec<Release>),
+    /// The releases, and the objects they were recognised in (for planning actions).
+    Releases(Vec<Release>, Arc<Objects>),
     /// `None` when every watch is connected, else why one is reconnecting.
     Broken(Option<String>),
 }
@@ -119,12 +121,14 @@ async fn recognise(
         }
         // Recognition over 10,000 Deployments takes tens of milliseconds: off the runtime.
         let settings_now = settings.clone();
+        let objects = Arc::new(objects);
+        let seen = objects.clone();
         let Ok(releases) =
-            tokio::task::spawn_blocking(move || discover::discover(&objects, &settings_now)).await
+            tokio::task::spawn_blocking(move || discover::discover(&seen, &settings_now)).await
         else {
             return;
         };
-        if updates.send(Update::Releases(releases)).is_err() {
+        if updates.send(Update::Releases(releases, objects)).is_err() {
             return;
         }
     }
@@ -158,7 +162,7 @@ async fn watch_kind(
                     watcher::Event::Init => relisting = Some(HashMap::new()),
                     watcher::Event::InitApply(object) => {
                         if let Some(set) = relisting.as_mut() {
-                            set.insert(key(&object), as_value(object));
+                            set.insert(key(&object), as_value(object, &served.resource));
                         }
                     }
                     watcher::Event::InitDone => {
@@ -167,7 +171,7 @@ async fn watch_kind(
                         }
                     }
                     watcher::Event::Apply(object) => {
-                        kept.insert(key(&object), as_value(object));
+                        kept.insert(key(&object), as_value(object, &served.resource));
                     }
                     watcher::Event::Delete(object) => {
                         kept.remove(&key(&object));
@@ -187,8 +191,9 @@ async fn watch_kind(
     }
 }
 
-fn as_value(object: DynamicObject) -> Arc<Value> {
+fn as_value(object: DynamicObject, resource: &ApiResource) -> Arc<Value> {
     Arc::new(sources::slim(
         serde_json::to_value(object).unwrap_or(Value::Null),
+        resource,
     ))
 }

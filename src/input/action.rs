@@ -41,7 +41,7 @@ impl Group {
         match self {
             Group::Navigation => "navigation",
             Group::Views => "views",
-            Group::Actions => "actions (not available yet)",
+            Group::Actions => "actions",
         }
     }
 }

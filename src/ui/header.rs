@@ -27,9 +27,17 @@ fn where_line(app: &App, width: usize) -> Line<'static> {
         format!("{} of {total}", app.shown.len())
     };
     // A long context name (an EKS ARN) must leave room for the rest.
-    let budget = width.saturating_sub(44).max(12);
+    let tag = if app.read_only { " read-only " } else { "" };
+    let budget = width.saturating_sub(44 + tag.len()).max(12);
     Line::from(vec![
         Span::styled(" kshift ", app.theme.style(Slot::Title)),
+        // Reversed so that it stands out in a monochrome theme too.
+        Span::styled(
+            tag,
+            app.theme
+                .style(Slot::Warning)
+                .add_modifier(Modifier::REVERSED),
+        ),
         Span::styled(" context ", label),
         Span::styled(fit(&app.context, budget), value),
         Span::styled("  namespace ", label),

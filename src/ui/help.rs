@@ -84,9 +84,15 @@ fn groups(app: &App) -> Vec<Vec<Line<'static>>> {
     };
     let mut groups: Vec<Vec<Line<'static>>> = Group::ALL
         .into_iter()
-        .map(|group| {
+        .filter_map(|group| {
+            let mut actions = Action::ALL
+                .into_iter()
+                .filter(|a| a.group() == group && app.offers(*a))
+                .peekable();
+            // Read-only mode leaves out the whole group of actions.
+            actions.peek()?;
             let mut lines = vec![Line::styled(format!(" {}", group.title()), heading)];
-            for action in Action::ALL.into_iter().filter(|a| a.group() == group) {
+            for action in actions {
                 let keys: Vec<String> = app
                     .keymap
                     .keys(action)
@@ -100,7 +106,7 @@ fn groups(app: &App) -> Vec<Vec<Line<'static>>> {
                 };
                 lines.push(entry(keys, action.description()));
             }
-            lines
+            Some(lines)
         })
         .collect();
     let mut commands = vec![Line::styled(" commands", heading)];

@@ -2,6 +2,7 @@
 //! mutates state, does I/O or blocks.
 
 mod columns;
+pub(crate) mod confirm;
 pub(crate) mod detail;
 mod header;
 pub(crate) mod help;
@@ -16,7 +17,7 @@ mod weight;
 mod tests;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Block, Borders};
 
 pub use sanitize::sanitize;
@@ -39,14 +40,24 @@ pub(crate) fn page_rows(height: u16) -> usize {
     height.saturating_sub(HEADER_ROWS + STATUS_ROWS + 2).into()
 }
 
-/// Draws the whole screen from `app`.
-pub fn render(frame: &mut Frame, app: &App) {
-    let [top, body, bottom] = Layout::vertical([
+/// The header, body and status bar of a screen.
+fn areas(screen: Rect) -> [Rect; 3] {
+    Layout::vertical([
         Constraint::Length(HEADER_ROWS),
         Constraint::Min(0),
         Constraint::Length(STATUS_ROWS),
     ])
-    .areas(frame.area());
+    .areas(screen)
+}
+
+/// Where the views (and the popup over them) go on a terminal of this size.
+fn body_area(width: u16, height: u16) -> Rect {
+    areas(Rect::new(0, 0, width, height))[1]
+}
+
+/// Draws the whole screen from `app`.
+pub fn render(frame: &mut Frame, app: &App) {
+    let [top, body, bottom] = areas(frame.area());
     header::render(frame, top, app);
     if app.help.is_some() {
         help::render(frame, body, app);
@@ -54,6 +65,9 @@ pub fn render(frame: &mut Frame, app: &App) {
         detail::render(frame, body, app, detail);
     } else {
         list::render(frame, body, app);
+    }
+    if let Some(confirm) = &app.confirm {
+        confirm::render(frame, body, app, confirm);
     }
     status::render(frame, bottom, app);
 }

@@ -39,9 +39,26 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// `<enter> detail  </> filter ...` from the active keymap, for this view.
+/// The actions that change the cluster, after each view's own hints: as
+/// many as fit.
+const ACTIONS: [(Action, &str); 8] = [
+    (Action::Step, "step"),
+    (Action::BackStep, "step back"),
+    (Action::Promote, "promote"),
+    (Action::PromoteFull, "promote full"),
+    (Action::Flip, "flip"),
+    (Action::Rollback, "rollback"),
+    (Action::Undo, "undo"),
+    (Action::Pause, "pause"),
+];
+
+/// `<enter> detail  </> filter ...` from the active keymap, for this view,
+/// leaving out what read-only mode takes away.
 fn hints(app: &App, width: usize) -> Line<'static> {
-    let actions: &[(Action, &str)] = if app.help.is_some() {
+    let view: &[(Action, &str)] = if app.confirm.is_some() {
+        // The popup shows its own keys.
+        &[]
+    } else if app.help.is_some() {
         &[(Action::Back, "back"), (Action::Quit, "quit")]
     } else if app.detail.is_some() {
         &[
@@ -60,6 +77,11 @@ fn hints(app: &App, width: usize) -> Line<'static> {
             (Action::Quit, "quit"),
         ]
     };
+    let acts = app.confirm.is_none() && app.help.is_none();
+    let actions = view
+        .iter()
+        .chain(ACTIONS.iter().filter(|_| acts))
+        .filter(|(action, _)| app.offers(*action));
     let key_style = app.theme.style(Slot::Header);
     let label_style = app.theme.style(Slot::Muted);
     let mut spans = Vec::new();
@@ -90,5 +112,21 @@ mod tests {
         let line = hints(&app, 30);
         let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(text, " <enter> detail  </> filter ");
+    }
+
+    fn words(app: &App) -> String {
+        let line = hints(app, 200);
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn lists_the_actions_unless_read_only() {
+        let mut app = crate::app::fixtures::app(crate::ui::Theme::default());
+        let all = words(&app);
+        let tail = " <q> quit  <]> step  <[> step back  <p> promote  <P> promote full  \
+                    <f> flip  <a> rollback  <u> undo  <z> pause ";
+        assert!(all.ends_with(tail), "{all}");
+        app.set_read_only(true);
+        assert!(words(&app).ends_with(" <?> help  <q> quit "));
     }
 }

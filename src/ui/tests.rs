@@ -16,6 +16,10 @@ enum View {
     List,
     Detail,
     Help,
+    /// The confirmation popup over the list, its dry run passed.
+    Confirm,
+    /// The same, its dry run failed.
+    Failed,
 }
 
 fn app(theme: Theme, view: View, width: u16, height: u16) -> App {
@@ -33,6 +37,13 @@ fn app(theme: Theme, view: View, width: u16, height: u16) -> App {
         }
         View::Help => {
             app.update(key(KeyCode::Char('?')));
+        }
+        View::Confirm => {
+            app.update(Msg::Preview(fixtures::preview(Ok(()))));
+        }
+        View::Failed => {
+            let dry_run = fixtures::refused_dry_run();
+            app.update(Msg::Preview(fixtures::preview(dry_run)));
         }
     }
     app
@@ -95,6 +106,11 @@ snapshots! {
     help_default_160x48: "default", View::Help, 160 x 48;
     help_mono_80x24: "mono", View::Help, 80 x 24;
     help_mono_160x48: "mono", View::Help, 160 x 48;
+    confirm_default_80x24: "default", View::Confirm, 80 x 24;
+    confirm_default_160x48: "default", View::Confirm, 160 x 48;
+    confirm_mono_80x24: "mono", View::Confirm, 80 x 24;
+    confirm_mono_160x48: "mono", View::Confirm, 160 x 48;
+    confirm_failed_default_80x24: "default", View::Failed, 80 x 24;
 }
 
 /// The screen row showing `needle`.
@@ -133,7 +149,13 @@ fn no_color_keeps_the_selection_visible_without_colour() {
 
 #[test]
 fn default_theme_draws_only_named_colours() {
-    for view in [View::List, View::Detail, View::Help] {
+    for view in [
+        View::List,
+        View::Detail,
+        View::Help,
+        View::Confirm,
+        View::Failed,
+    ] {
         let buffer = draw(&app(Theme::default(), view, 160, 48), 160, 48);
         for cell in &buffer.content {
             for c in [cell.fg, cell.bg] {
@@ -211,7 +233,7 @@ fn prompt_and_status_show_in_the_bottom_line() {
     let screen = text(&draw(&app, 80, 24));
     assert_eq!(
         screen.lines().last().map(str::trim_end),
-        Some("not available yet: promote")
+        Some("checking promote on payments/ledger…")
     );
 }
 
@@ -282,4 +304,102 @@ fn help_lists_the_keys_actually_bound() {
             .unwrap_or_default()
             .contains("<x> quit")
     );
+}
+
+#[test]
+fn the_dry_run_verdict_is_styled_by_outcome() {
+    let buffer = draw(&app(Theme::default(), View::Confirm, 80, 24), 80, 24);
+    let y = row_of(&buffer, "server dry run: ok");
+    assert_eq!(buffer[(6, y)].fg, Color::Green);
+    let buffer = draw(&app(Theme::default(), View::Failed, 80, 24), 80, 24);
+    let y = row_of(&buffer, "server dry run: admission webhook");
+    assert_eq!(buffer[(6, y)].fg, Color::LightRed);
+    assert!(buffer[(6, y)].modifier.contains(Modifier::BOLD));
+    let mono = draw(&app(theme("mono"), View::Failed, 80, 24), 80, 24);
+    let y = row_of(&mono, "server dry run: admission webhook");
+    assert!(mono[(6, y)].modifier.contains(Modifier::UNDERLINED));
+}
+
+#[test]
+fn a_long_preview_fits_and_keeps_its_keys_in_view() {
+    let mut app = app(Theme::default(), View::List, 80, 24);
+    let mut preview = fixtures::preview(Err("no\n".repeat(10)));
+    preview.plan.changes = (0..30)
+        .map(|i| fixtures::scale(&format!("v{i}"), 1, 2))
+        .collect();
+    app.update(Msg::Preview(preview));
+    let screen = text(&draw(&app, 80, 24));
+    let lines: Vec<&str> = screen.lines().collect();
+    // Inside the body: the header and the status bar stay in view.
+    assert!(lines[0].starts_with(" kshift"), "{screen}");
+    assert!(lines[3].contains("┌ promote web/catalog"), "{screen}");
+    assert!(
+        lines[20].contains("y/enter apply  n/esc cancel  down/up scroll"),
+        "{screen}"
+    );
+    assert!(lines[19].contains("no…"), "{screen}");
+    assert!(lines[21].contains("└─────"), "{screen}");
+    assert!(screen.contains("1. Deployment/v0 /scale") && !screen.contains("Deployment/v29"));
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('G'),
+        KeyModifiers::NONE,
+    )));
+    let screen = text(&draw(&app, 80, 24));
+    assert!(screen.contains("30. Deployment/v29 /scale"), "{screen}");
+    assert!(screen.contains("! a HorizontalPodAutoscaler"), "{screen}");
+}
+
+#[test]
+fn cluster_text_in_a_preview_is_escaped() {
+    let mut app = app(Theme::default(), View::List, 80, 24);
+    let evil = "evil\u{1b}]0;pwned\u{7}\u{202e}";
+    let mut preview = fixtures::preview(Err(evil.into()));
+    preview.plan.release = format!("web/{evil}");
+    preview.plan.summary = evil.into();
+    preview.plan.caveats = vec![evil.into()];
+    preview.plan.changes[0].target.name = evil.into();
+    preview.plan.changes[0].subresource = Some(evil.into());
+    let field = &mut preview.plan.changes[0].fields[0];
+    (field.field, field.from, field.to) = (evil.into(), evil.into(), evil.into());
+    app.update(Msg::Preview(preview));
+    let screen = text(&draw(&app, 80, 24));
+    assert!(screen.contains("evil\\x1b]0;pwned"), "{screen}");
+    let bad = |c: char| c.is_control() && c != '\n' || ('\u{202a}'..='\u{202e}').contains(&c);
+    assert!(!screen.chars().any(bad), "{screen}");
+}
+
+#[test]
+fn read_only_leaves_the_actions_out_of_help_and_says_so() {
+    let mut app = app(Theme::default(), View::Help, 160, 48);
+    let screen = text(&draw(&app, 160, 48));
+    assert!(screen.contains("step forward") && screen.contains(" actions "));
+    app.set_read_only(true);
+    let screen = text(&draw(&app, 160, 48));
+    assert!(
+        !screen.contains("step forward") && !screen.contains(" actions "),
+        "{screen}"
+    );
+    assert!(screen.contains("navigation") && screen.contains("filter releases"));
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .starts_with(" kshift  read-only  context")
+    );
+}
+
+#[test]
+fn a_preview_draws_at_any_size() {
+    let mut app = app(Theme::default(), View::Failed, 80, 24);
+    for width in [0, 1, 2, 3, 5, 8, 13, 21, 34] {
+        for height in 0..14 {
+            app.update(Msg::Resize(width, height));
+            app.update(Msg::Key(KeyEvent::new(
+                KeyCode::Char('G'),
+                KeyModifiers::NONE,
+            )));
+            draw(&app, width, height);
+        }
+    }
 }

@@ -58,6 +58,40 @@ pub fn fit_tail(text: &str, width: usize) -> String {
     out
 }
 
+/// Sanitises `text` and breaks it into lines of at most `width` columns: at
+/// its own line breaks, at spaces where it can, inside a word where it must.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        let mut used = 0;
+        for (i, word) in sanitize(paragraph).split(' ').enumerate() {
+            if i > 0 && used > 0 && used + 1 + word.width() > width {
+                lines.push(std::mem::take(&mut line));
+                used = 0;
+            } else if i > 0 {
+                line.push(' ');
+                used += 1;
+            }
+            for c in word.chars() {
+                let w = c.width().unwrap_or(0);
+                if used > 0 && used + w > width {
+                    lines.push(std::mem::take(&mut line));
+                    used = 0;
+                }
+                line.push(c);
+                used += w;
+            }
+        }
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
+
 /// Pads or cuts safe text to exactly `width` columns.
 pub fn pad(text: &str, width: usize) -> String {
     let cut = truncate(Cow::Borrowed(text), width);
@@ -80,5 +114,16 @@ mod tests {
         assert_eq!(fit_tail("registry/web:1.21", 9), "…web:1.21");
         assert_eq!(fit_tail("web:1.21", 8), "web:1.21");
         assert_eq!(fit_tail("web", 0), "");
+    }
+
+    #[test]
+    fn wraps_at_spaces_then_inside_words() {
+        assert_eq!(wrap("a bc def", 4), ["a bc", "def"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("one\r\ntwo\n", 10), ["one", "two"]);
+        assert_eq!(wrap("", 10), [""]);
+        assert_eq!(wrap(" abcdef", 4), [" abc", "def"]);
+        assert_eq!(wrap("日本語", 4), ["日本", "語"]);
+        assert_eq!(wrap("a\u{1b}b", 3), ["a\\x", "1bb"]);
     }
 }

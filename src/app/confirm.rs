@@ -1,0 +1,85 @@
+//! The confirmation popup, written once for every verb: an action key asks
+//! for a plan (`Effect::Plan`), the shell answers with `Msg::Preview`, and
+//! the popup answers with `Effect::Apply` or `Effect::Cancel`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::keys::{Outcome, nothing};
+use super::{App, Effect, Preview};
+use crate::input::Action;
+
+/// A previewed plan waiting for a yes or a no.
+pub(crate) struct Confirm {
+    pub preview: Preview,
+    /// The first line of the plan on screen.
+    pub scroll: usize,
+}
+
+impl App {
+    /// Opens the popup over whatever is on screen; it takes every key.
+    /// Read-only mode never asks for a plan, and never confirms one either.
+    pub(super) fn on_preview(&mut self, preview: Preview) -> bool {
+        if self.read_only {
+            let plan = &preview.plan;
+            self.status = Some(format!(
+                "read-only: {} on {} is not available",
+                plan.verb.as_str(),
+                plan.release
+            ));
+            return true;
+        }
+        self.prompt = None;
+        self.status = None;
+        self.confirm = Some(Confirm { preview, scroll: 0 });
+        self.clamp_scroll();
+        true
+    }
+
+    /// `y` or enter applies, `n` or esc cancels, navigation keys scroll;
+    /// everything else is ignored, but ctrl-c and the like still quit.
+    pub(super) fn on_confirm_key(&mut self, key: KeyEvent) -> Outcome {
+        let plain = !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        match key.code {
+            KeyCode::Char('y') | KeyCode::Enter if plain => return self.confirmed(),
+            KeyCode::Char('n') | KeyCode::Esc if plain => {
+                self.confirm = None;
+                self.status = Some("cancelled".into());
+                return (vec![Effect::Cancel], true);
+            }
+            _ => {}
+        }
+        match self.keymap.action(&key) {
+            Some(
+                action @ (Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom),
+            ) => (Vec::new(), self.navigate(action)),
+            Some(Action::Quit) if !plain => (vec![Effect::Cancel, Effect::Quit], false),
+            _ => nothing(),
+        }
+    }
+
+    fn confirmed(&mut self) -> Outcome {
+        let Some(confirm) = &self.confirm else {
+            return nothing();
+        };
+        // What the server would not take is not sent for real.
+        if confirm.preview.dry_run.is_err() {
+            self.status = Some("cannot apply: the server's dry run failed".into());
+            return (Vec::new(), true);
+        }
+        let plan = &confirm.preview.plan;
+        self.status = Some(format!(
+            "applying {} on {}…",
+            plan.verb.as_str(),
+            plan.release
+        ));
+        self.confirm = None;
+        (vec![Effect::Apply], true)
+    }
+}

@@ -1,0 +1,175 @@
+//! `kshift step|back|promote|flip|rollback|pause|resume|undo NS/RELEASE`: one action,
+//! planned, checked by the server, confirmed (or `--yes`), applied.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use color_eyre::eyre::{Result, eyre};
+use serde_json::json;
+
+use super::Cli;
+use crate::actions::apply::{Executor, Failure};
+use crate::actions::{Options, Plan, Verb, plan};
+use crate::cluster::{connect, discover, fetch};
+
+/// An action refused (precondition, conflict, forbidden, read-only): exit code 3.
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+#[derive(Debug, clap::Args)]
+pub struct ActArgs {
+    /// The release, as NAMESPACE/NAME (see `kshift list`).
+    #[arg(value_name = "NS/RELEASE", value_parser = parse_release)]
+    pub release: (String, String),
+    /// Print the plan and the server's dry-run verdict; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Act even when the target version has no or too few ready pods.
+    #[arg(long)]
+    pub force: bool,
+    /// Output: text, or json (the plan, the verdict and the result).
+    #[arg(short = 'o', long, value_parser = ["text", "json"], default_value = "text")]
+    pub output: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PromoteArgs {
+    /// Promote fully: past every remaining step and analysis (Argo's `promote --full`).
+    #[arg(long)]
+    pub full: bool,
+    #[command(flatten)]
+    pub act: ActArgs,
+}
+
+fn parse_release(text: &str) -> Result<(String, String), String> {
+    match text.split_once('/') {
+        Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok((ns.to_string(), name.to_string()))
+        }
+        _ => Err(format!("{text:?} is not NAMESPACE/NAME")),
+    }
+}
+
+fn print_plan(plan: &Plan, verdict: &Result<(), Failure>) {
+    println!("{} {}: {}", plan.verb.as_str(), plan.release, plan.summary);
+    for change in &plan.changes {
+        let sub = change
+            .subresource
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        println!("  {}/{}{sub}", change.target.kind, change.target.name);
+        for field in &change.fields {
+            println!("    {}: {} -> {}", field.field, field.from, field.to);
+        }
+    }
+    for caveat in &plan.caveats {
+        println!("  note: {caveat}");
+    }
+    match verdict {
+        Ok(()) => println!("server dry run: ok"),
+        Err(failure) => println!("server dry run: {failure}"),
+    }
+}
+
+fn confirm() -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Refused(
+            "not applied: no terminal to confirm on; pass --yes to apply without asking".into(),
+        )
+        .into());
+    }
+    print!("apply? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
+    let (namespace, name) = &args.release;
+    let (client, context) = connect::from_kubeconfig(cli.context.as_deref()).await?;
+    let (objects, _) = fetch::fetch(&client, Some(namespace)).await?;
+    let releases = discover::discover(&objects, &discover::Settings::default());
+    let release = releases
+        .iter()
+        .find(|r| &r.namespace == namespace && &r.name == name)
+        .ok_or_else(|| eyre!("no release {namespace}/{name} (kshift list -n {namespace} shows the releases there)"))?;
+    if cli.readonly {
+        return Err(Refused(format!("read-only mode: {} is not allowed", verb.as_str())).into());
+    }
+    let plan = plan::plan(release, &objects, verb, &Options { force: args.force })
+        .map_err(|r| Refused(format!("refused: {r}")))?;
+    let executor = Executor::new(client, &context).await;
+    executor
+        .authorize(&plan)
+        .await
+        .map_err(|f| Refused(f.to_string()))?;
+    let verdict = executor.dry_run(&plan).await;
+    let json = args.output == "json";
+    if !json {
+        print_plan(&plan, &verdict);
+    }
+    let report = |applied: bool, result: &str| {
+        let verdict_text = match &verdict {
+            Ok(()) => json!({"ok": true}),
+            Err(f) => json!({"ok": false, "message": f.to_string()}),
+        };
+        println!(
+            "{}",
+            json!({"plan": plan, "dry_run": verdict_text, "applied": applied, "result": result})
+        );
+    };
+    if let Err(failure) = &verdict {
+        if json {
+            report(false, "the server's dry run failed");
+        }
+        return Err(match failure {
+            Failure::Error(m) => eyre!("the server's dry run failed: {m}"),
+            other => Refused(other.to_string()).into(),
+        });
+    }
+    if args.dry_run {
+        if json {
+            report(false, "dry run: nothing changed");
+        }
+        return Ok(());
+    }
+    if !args.yes && !confirm()? {
+        return Err(Refused("not applied".into()).into());
+    }
+    match executor.apply(&plan).await {
+        Ok(()) => {
+            if json {
+                report(true, "applied");
+            } else {
+                println!(
+                    "applied {} on {} by {}",
+                    verb.as_str(),
+                    plan.release,
+                    executor.user()
+                );
+            }
+            Ok(())
+        }
+        Err(failure) => {
+            if json {
+                report(false, &failure.to_string());
+            }
+            match failure {
+                Failure::Error(m) => Err(eyre!("{m}")),
+                other => Err(Refused(other.to_string()).into()),
+            }
+        }
+    }
+}
