@@ -106,3 +106,47 @@ mod tests {
         assert_eq!(age(Some(5), None), "-");
     }
 }
+
+/// A Prometheus-style duration (`30s`, `5m`, `1h`, `2d`), as `--window` takes it.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 && seconds > 0 => Ok(std::time::Duration::from_secs(n * seconds)),
+        _ => Err(format!("{text:?} is not a duration like 30s, 5m or 1h")),
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::*;
+
+    #[test]
+    fn durations_like_prometheus() {
+        assert_eq!(
+            parse_duration("90s"),
+            Ok(std::time::Duration::from_secs(90))
+        );
+        assert_eq!(
+            parse_duration("5m"),
+            Ok(std::time::Duration::from_secs(300))
+        );
+        assert_eq!(
+            parse_duration("1h"),
+            Ok(std::time::Duration::from_secs(3600))
+        );
+        for bad in ["", "5", "m", "0s", "1.5m", "-1m", "5w"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -19,6 +19,8 @@ use crate::app::{App, Effect, EventLine, Msg, Preview, WatchStatus};
 use crate::cluster::discover::Objects;
 use crate::cluster::discover::Settings;
 use crate::cluster::{connect, watch};
+use crate::metrics::feed::{Feed, Request};
+use crate::metrics::{self, VersionKey};
 use crate::model::Release;
 
 /// How the console reaches clusters: the kubeconfig (contexts can be switched), or
@@ -31,6 +33,8 @@ pub enum Connector {
 /// What the console starts on.
 pub struct Start {
     pub connector: Connector,
+    /// Where health comes from.
+    pub feed: Arc<Feed>,
     pub client: Client,
     pub context: String,
     pub namespace: Option<String>,
@@ -76,6 +80,7 @@ async fn event_loop(
 ) -> Result<()> {
     let Start {
         connector,
+        feed,
         mut client,
         mut context,
         namespace,
@@ -91,6 +96,14 @@ async fn event_loop(
     let mut executor: Option<Arc<Executor>> = None;
     // The plan the confirmation popup shows, applied on `Effect::Apply`.
     let mut pending: Option<Plan> = None;
+    // Health: what the app last asked for, the versions to ask about, the one refresh in flight.
+    let mut wanted = metrics_request(app.metrics_request());
+    let mut version_keys: Vec<VersionKey> = Vec::new();
+    let mut refreshing: Option<tokio::task::JoinHandle<()>> = None;
+    let mut refresh_ticks = tokio::time::interval(METRICS_REFRESH);
+    if let Feed::Off(reason) = feed.as_ref() {
+        app.update(Msg::MetricsUnavailable(reason.clone()));
+    }
     let size = terminal.size().wrap_err("reading the terminal size")?;
     app.update(Msg::Resize(size.width, size.height));
     app.update(Msg::Now(now()));
@@ -107,6 +120,7 @@ async fn event_loop(
             update = watching.updates.recv() => match update {
                 Some(watch::Update::Releases(releases, seen)) => {
                     objects = seen;
+                    version_keys = releases.iter().flat_map(|r| r.versions.iter().map(move |v| metrics::key_of(r, v))).collect();
                     Msg::Releases(releases)
                 }
                 Some(watch::Update::Kinds { watched, skipped }) => Msg::WatchedKinds(watched, skipped),
@@ -121,6 +135,10 @@ async fn event_loop(
                 msg
             }
             _ = ticks.tick() => Msg::Now(now()),
+            _ = refresh_ticks.tick(), if !matches!(feed.as_ref(), Feed::Off(_)) => {
+                refreshing = Some(refresh(&feed, &version_keys, wanted, &events_tx, refreshing.take()));
+                continue;
+            }
             _ = terminate.recv() => return Ok(()),
             _ = hangup.recv() => return Ok(()),
         };
@@ -188,6 +206,18 @@ async fn event_loop(
                     }
                 }
                 Effect::Cancel => pending = None,
+                Effect::Metrics { window, history } => {
+                    wanted = Request { window, history };
+                    if !matches!(feed.as_ref(), Feed::Off(_)) {
+                        refreshing = Some(refresh(
+                            &feed,
+                            &version_keys,
+                            wanted,
+                            &events_tx,
+                            refreshing.take(),
+                        ));
+                    }
+                }
                 Effect::SwitchNamespace(namespace) => {
                     watching = Watching::start(&client, namespace);
                 }
@@ -213,6 +243,37 @@ async fn event_loop(
             terminal.draw(|frame| crate::ui::render(frame, app))?;
         }
     }
+}
+
+/// How often health is refreshed while the console is open.
+const METRICS_REFRESH: Duration = Duration::from_secs(5);
+
+fn metrics_request(effect: Effect) -> Request {
+    match effect {
+        Effect::Metrics { window, history } => Request { window, history },
+        _ => Request {
+            window: Duration::from_secs(300),
+            history: false,
+        },
+    }
+}
+
+/// Starts a refresh, replacing (aborting) the one in flight: only the latest is kept.
+fn refresh(
+    feed: &Arc<Feed>,
+    keys: &[VersionKey],
+    request: Request,
+    tx: &mpsc::UnboundedSender<Msg>,
+    previous: Option<tokio::task::JoinHandle<()>>,
+) -> tokio::task::JoinHandle<()> {
+    if let Some(previous) = previous {
+        previous.abort();
+    }
+    let (feed, keys, tx) = (feed.clone(), keys.to_vec(), tx.clone());
+    tokio::spawn(async move {
+        let snapshot = feed.refresh(&keys, request).await;
+        let _ = tx.send(Msg::Metrics(snapshot));
+    })
 }
 
 /// The executor for the current cluster, made on first use (it asks the API who we are).

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod ages;
+pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod cluster;
@@ -9,6 +10,7 @@ pub mod config;
 pub mod console;
 pub mod demo;
 pub mod input;
+pub mod metrics;
 pub mod model;
 pub mod screenshot;
 pub mod ui;

@@ -59,7 +59,9 @@ fn list_shows_every_kind_with_the_documented_shape() {
             keys.sort_unstable();
             assert_eq!(
                 keys,
-                ["desired", "images", "name", "ready", "role", "weight"]
+                [
+                    "desired", "health", "images", "name", "ready", "role", "weight"
+                ]
             );
         }
     }

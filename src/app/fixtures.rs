@@ -4,7 +4,7 @@
 use super::{App, EventLine, Msg, Preview};
 use crate::actions::{Change, FieldChange, Patch, Plan, Target, Verb};
 use crate::input::Keymap;
-use crate::model::{Kind, ObjectRef, Phase, Release, Role, Step, Strategy, Version};
+use crate::model::{Kind, ObjectRef, Phase, Release, Role, Step, Strategy, Thresholds, Version};
 use crate::ui::Theme;
 
 /// 2024-05-01T12:00:00Z.
@@ -45,6 +45,7 @@ pub fn release(
         plan: Vec::new(),
         last_change: Some(changed.into()),
         change_causes: Vec::new(),
+        thresholds: Thresholds::default(),
     }
 }
 
@@ -89,6 +90,7 @@ pub fn releases() -> Vec<Release> {
         "2024-05-01T11:59:15Z",
     );
     checkout.step = Some(Step { index: 2, count: 4 });
+    checkout.thresholds = super::health_fixtures::LIMITS;
     checkout.plan = vec![20.0, 50.0, 100.0];
     checkout.objects = vec![
         ObjectRef::new("Rollout", "checkout"),

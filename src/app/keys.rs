@@ -3,7 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::command::{self, Command};
-use super::{App, Detail, Effect, Prompt, WatchStatus};
+use super::{App, Detail, Effect, Graph, Prompt, WatchStatus};
 use crate::input::Action;
 
 pub(super) type Outcome = (Vec<Effect>, bool);
@@ -93,14 +93,26 @@ impl App {
             }
             Action::AllNamespaces => return self.switch_namespace(None),
             Action::Open => return self.open(),
+            Action::Window | Action::Expand | Action::NextGraph => {
+                return self.on_health_key(action);
+            }
             _ => self.navigate(action),
         };
         (Vec::new(), changed)
     }
 
-    /// Esc: leave help, then the detail view, then drop the filter.
+    /// Esc: leave help, then an expanded graph, then the detail view, then
+    /// drop the filter.
     fn back(&mut self) -> bool {
-        if self.help.take().is_some() || self.detail.take().is_some() {
+        if self.help.take().is_some() {
+            return true;
+        }
+        if let Some(detail) = self.detail.as_mut().filter(|d| d.expanded) {
+            detail.expanded = false;
+            self.clamp_scroll();
+            return true;
+        }
+        if self.detail.take().is_some() {
             return true;
         }
         if self.filter.is_empty() {
@@ -122,8 +134,11 @@ impl App {
         else {
             return Vec::new();
         };
+        let before = self.metrics_request();
         self.select(index);
-        self.open().0
+        let mut effects = self.open().0;
+        self.ask_again(&before, &mut effects);
+        effects
     }
 
     fn open(&mut self) -> Outcome {
@@ -138,6 +153,8 @@ impl App {
             row: Some(row),
             events: None,
             scroll: 0,
+            graph: Graph::Errors,
+            expanded: false,
         });
         (vec![Effect::LoadEvents(key)], true)
     }
@@ -147,6 +164,7 @@ impl App {
         let page = match (&self.confirm, &self.help, &self.detail) {
             (Some(confirm), _, _) => crate::ui::confirm::scroll_room(self, confirm).0,
             (None, None, None) => self.list_rows(),
+            (None, None, Some(detail)) => crate::ui::detail::text_rows(self, detail),
             _ => crate::ui::page_rows(self.height),
         }
         .max(1);

@@ -5,6 +5,7 @@ mod act;
 mod command;
 mod confirm;
 mod keys;
+mod metrics;
 mod msg;
 mod rows;
 mod update;
@@ -14,12 +15,19 @@ mod action_tests;
 #[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]
+pub(crate) mod health_fixtures;
+#[cfg(test)]
+mod metrics_tests;
+#[cfg(test)]
 mod tests;
 
 pub(crate) use crate::ages::age;
 pub(crate) use confirm::Confirm;
+pub(crate) use metrics::{Graph, Metrics, window_label};
 pub use msg::{Effect, EventLine, Msg, Preview, WatchStatus};
 pub(crate) use rows::Row;
+
+use std::time::Duration;
 
 use crate::input::{Action, Keymap};
 use crate::ui::Theme;
@@ -58,6 +66,10 @@ pub struct App {
     pub(crate) read_only: bool,
     /// The plan waiting for a yes or a no, drawn over the current view.
     pub(crate) confirm: Option<Confirm>,
+    /// Health per version, as the last refresh found it.
+    pub(crate) metrics: Metrics,
+    /// What health (and the graphs) cover, ending now.
+    pub(crate) window: Duration,
 }
 
 /// A line being typed in the status bar.
@@ -76,6 +88,10 @@ pub(crate) struct Detail {
     /// `None` until `Msg::Events` answers `Effect::LoadEvents`.
     pub events: Option<Vec<EventLine>>,
     pub scroll: usize,
+    /// The graph tab moves to and `e` expands.
+    pub graph: Graph,
+    /// Whether the focused graph fills the view.
+    pub expanded: bool,
 }
 
 impl App {
@@ -104,6 +120,8 @@ impl App {
             status: None,
             read_only: false,
             confirm: None,
+            metrics: Metrics::Waiting,
+            window: metrics::WINDOWS[0],
         }
     }
 

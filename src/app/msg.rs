@@ -1,8 +1,11 @@
 //! What comes into the app (messages) and what goes out (effects).
 
+use std::time::Duration;
+
 use crossterm::event::KeyEvent;
 
 use crate::actions::{Plan, Verb};
+use crate::metrics::Snapshot;
 use crate::model::Release;
 
 /// Everything that can change the console's state.
@@ -28,6 +31,11 @@ pub enum Msg {
     Refused(String, Verb, String),
     /// What applying did, or why it stopped, for the status bar.
     Applied(String),
+    /// A refresh of health per version; it replaces the last one, and its
+    /// errors are shown as they are.
+    Metrics(Snapshot),
+    /// No metrics to be had, and why: `not configured (--prometheus URL)`.
+    MetricsUnavailable(String),
 }
 
 /// A plan to confirm, as `Msg::Preview` brings it.
@@ -76,4 +84,12 @@ pub enum Effect {
     Apply,
     /// The operator turned the last preview down: forget its plan.
     Cancel,
+    /// Refresh health over `window` (ending now), with the series for graphs
+    /// when `history`, and send `Msg::Metrics`; keep only the latest request
+    /// in flight. Returned whenever the window changes or the detail view
+    /// opens or closes; `App::metrics_request` gives the first one.
+    Metrics {
+        window: Duration,
+        history: bool,
+    },
 }

@@ -203,7 +203,14 @@ fn enter_opens_the_detail_and_asks_for_events() {
     let mut app = app();
     let (effects, redraw) = app.update(key(KeyCode::Enter));
     assert!(redraw);
-    assert_eq!(effects, [Effect::LoadEvents("payments/ledger".into())]);
+    let metrics = |history| Effect::Metrics {
+        window: std::time::Duration::from_secs(300),
+        history,
+    };
+    assert_eq!(
+        effects,
+        [Effect::LoadEvents("payments/ledger".into()), metrics(true)]
+    );
     assert!(app.detail.is_some());
     // Stale answers are dropped, fresh ones sorted newest first.
     let (_, redraw) = app.update(Msg::Events("shop/checkout".into(), fixtures::events()));
@@ -227,7 +234,8 @@ fn enter_opens_the_detail_and_asks_for_events() {
         .map(|i| app.rows[i].key.clone());
     assert_eq!(row.as_deref(), Some("payments/ledger"));
     let (effects, redraw) = app.update(key(KeyCode::Esc));
-    assert!(effects.is_empty() && redraw && app.detail.is_none());
+    assert_eq!(effects, [metrics(false)]);
+    assert!(redraw && app.detail.is_none());
 }
 
 #[test]

@@ -1,13 +1,20 @@
 //! Messages from the I/O shell: new lists, watch state, events, time, size.
 
 use super::rows::{self, Row};
-use super::{App, Effect, EventLine, Msg, WatchStatus, age};
+use super::{App, Effect, EventLine, Metrics, Msg, WatchStatus, age};
 use crate::model::Release;
 
 impl App {
     /// Applies a message; returns what the I/O shell must do, and whether
     /// anything on screen changed (the shell redraws only then).
     pub fn update(&mut self, msg: Msg) -> (Vec<Effect>, bool) {
+        let before = self.metrics_request();
+        let (mut effects, redraw) = self.apply(msg);
+        self.ask_again(&before, &mut effects);
+        (effects, redraw)
+    }
+
+    fn apply(&mut self, msg: Msg) -> (Vec<Effect>, bool) {
         match msg {
             Msg::Key(key) => self.on_key(key),
             Msg::Releases(releases) => (Vec::new(), self.on_releases(releases)),
@@ -33,6 +40,10 @@ impl App {
             Msg::Refused(key, verb, reason) => {
                 self.status = Some(format!("refused: {} {key}: {reason}", verb.as_str()));
                 (Vec::new(), true)
+            }
+            Msg::Metrics(snapshot) => (Vec::new(), self.set_metrics(Metrics::Ready(snapshot))),
+            Msg::MetricsUnavailable(why) => {
+                (Vec::new(), self.set_metrics(Metrics::Unavailable(why)))
             }
         }
     }
@@ -120,7 +131,7 @@ impl App {
         }
         if let Some(detail) = &self.detail {
             let lines = crate::ui::detail::line_count(self, detail);
-            let max = lines.saturating_sub(page);
+            let max = lines.saturating_sub(crate::ui::detail::text_rows(self, detail));
             if let Some(detail) = &mut self.detail {
                 detail.scroll = detail.scroll.min(max);
             }

@@ -62,7 +62,9 @@ pub async fn open(cli: &Cli, start: Start) -> Result<()> {
 pub async fn on_kubeconfig(cli: &Cli) -> Result<()> {
     let (client, context) =
         crate::cluster::connect::from_kubeconfig(cli.context.as_deref()).await?;
+    let feed = std::sync::Arc::new(super::feed(cli, None)?);
     let start = Start {
+        feed,
         connector: Connector::Kubeconfig,
         client,
         context,

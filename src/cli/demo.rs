@@ -77,7 +77,9 @@ pub async fn run(cli: &super::Cli, args: &DemoArgs) -> Result<()> {
         return wait_for_shutdown().await;
     }
     let client = cluster.client();
+    let feed = std::sync::Arc::new(super::feed(cli, Some(&cluster))?);
     let start = Start {
+        feed,
         connector: Connector::Fixed(client.clone()),
         client,
         context: "kshift-demo".to_string(),

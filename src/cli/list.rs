@@ -7,8 +7,12 @@ use color_eyre::eyre::{Result, WrapErr};
 
 use super::Cli;
 use crate::cluster::{connect, discover, fetch};
+use crate::config::Config;
+use crate::metrics::feed::{Feed, Request};
+use crate::metrics::{self, Snapshot, VersionKey};
 use crate::model::Release;
 use crate::ui::sanitize;
+use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -22,6 +26,9 @@ pub struct ListArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Format,
+    /// The window health is computed over (default: the config's, else 1m).
+    #[arg(long, value_parser = crate::ages::parse_duration)]
+    pub window: Option<std::time::Duration>,
 }
 
 pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
@@ -31,13 +38,94 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
     for note in &notes {
         eprintln!("kshift: skipped {note}");
     }
+    let config = Config::load(cli.config.as_deref())?;
+    let window = args.window.or(config.window).unwrap_or(DEFAULT_WINDOW);
+    let feed = super::feed(cli, None)?;
+    let keys: Vec<VersionKey> = releases
+        .iter()
+        .flat_map(|r| r.versions.iter().map(move |v| metrics::key_of(r, v)))
+        .collect();
+    // Without a Prometheus health is unknown, which is not an error.
+    let snapshot = match feed {
+        Feed::Off(_) => Snapshot::default(),
+        feed => {
+            feed.refresh(
+                &keys,
+                Request {
+                    window,
+                    history: false,
+                },
+            )
+            .await
+        }
+    };
     let text = match args.output {
-        Format::Json => serde_json::to_string_pretty(&releases).wrap_err("writing JSON")? + "\n",
-        Format::Yaml => serde_saphyr::to_string(&releases).wrap_err("writing YAML")?,
-        Format::Table => table(&releases),
+        Format::Json => {
+            serde_json::to_string_pretty(&with_health(&releases, &snapshot))
+                .wrap_err("writing JSON")?
+                + "\n"
+        }
+        Format::Yaml => {
+            serde_saphyr::to_string(&with_health(&releases, &snapshot)).wrap_err("writing YAML")?
+        }
+        Format::Table => {
+            for error in &snapshot.errors {
+                eprintln!("kshift: metrics: {error}");
+            }
+            table(&releases, &snapshot)
+        }
     };
     print!("{text}");
     Ok(())
+}
+
+/// The window of `kshift list`'s health when neither `--window` nor the config says.
+const DEFAULT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The releases' JSON with `health` on every version (null where unknown) and
+/// `metrics_error` on every release when metrics failed.
+fn with_health(releases: &[Release], snapshot: &Snapshot) -> Value {
+    let metrics_error = (!snapshot.errors.is_empty()).then(|| snapshot.errors.join("; "));
+    let listed: Vec<Value> = releases
+        .iter()
+        .map(|release| {
+            let mut value = serde_json::to_value(release).unwrap_or(Value::Null);
+            if let Some(versions) = value["versions"].as_array_mut() {
+                for (version, model) in versions.iter_mut().zip(&release.versions) {
+                    let health = snapshot
+                        .health
+                        .get(&metrics::key_of(release, model))
+                        .copied()
+                        .unwrap_or_default();
+                    version["health"] = serde_json::to_value(health).unwrap_or(Value::Null);
+                }
+            }
+            if let Some(error) = &metrics_error {
+                value["metrics_error"] = Value::String(error.clone());
+            }
+            value
+        })
+        .collect();
+    Value::Array(listed)
+}
+
+fn health_cell(
+    release: &Release,
+    snapshot: &Snapshot,
+    read: impl Fn(&crate::metrics::Health) -> Option<String>,
+) -> String {
+    release
+        .versions
+        .iter()
+        .map(|v| {
+            snapshot
+                .health
+                .get(&metrics::key_of(release, v))
+                .and_then(&read)
+                .unwrap_or_else(|| "-".into())
+        })
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// `90|10`: the weights in the order of the versions.
@@ -69,7 +157,7 @@ fn ready(release: &Release) -> String {
 }
 
 /// A kubectl-style table: columns as wide as their widest cell.
-fn table(releases: &[Release]) -> String {
+fn table(releases: &[Release], snapshot: &Snapshot) -> String {
     let header = [
         "NAMESPACE",
         "NAME",
@@ -80,9 +168,11 @@ fn table(releases: &[Release]) -> String {
         "WEIGHTS",
         "VERSIONS",
         "READY",
+        "ERRORS",
+        "P99",
         "WARNINGS",
     ];
-    let rows: Vec<[String; 10]> = releases
+    let rows: Vec<[String; 12]> = releases
         .iter()
         .map(|r| {
             [
@@ -96,6 +186,10 @@ fn table(releases: &[Release]) -> String {
                 weights(r),
                 versions(r),
                 ready(r),
+                health_cell(r, snapshot, |h| {
+                    h.error_rate.map(|e| format!("{:.1}%", e * 100.0))
+                }),
+                health_cell(r, snapshot, |h| h.p99_ms.map(|p| format!("{p:.0}ms"))),
                 r.warnings.len().to_string(),
             ]
         })

@@ -10,6 +10,9 @@ use clap::{Parser, Subcommand};
 use color_eyre::eyre::Result;
 
 use crate::actions::Verb;
+use crate::config::Config;
+use crate::metrics::feed::Feed;
+use crate::metrics::{Prometheus, Templates};
 pub use act::Refused;
 
 pub use demo::DemoArgs;
@@ -33,6 +36,12 @@ pub struct Cli {
     /// A theme: default, mono, nord, a file in ~/.config/kshift/themes, or a path.
     #[arg(long, global = true)]
     pub theme: Option<String>,
+    /// A Prometheus-compatible API (Prometheus, Thanos, Mimir) for health per version.
+    #[arg(long, global = true, value_name = "URL")]
+    pub prometheus: Option<String>,
+    /// The config file (default: ~/.config/kshift/config.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// Offer and allow no action that changes the cluster.
     #[arg(long, global = true)]
     pub readonly: bool,
@@ -87,6 +96,34 @@ impl Cli {
         self.namespace.as_deref().filter(|_| !self.all_namespaces)
     }
 }
+
+/// Where health comes from: `--prometheus` (or the config's), else the demo's simulator
+/// when there is one, else nothing, with the reason.
+pub fn feed(cli: &Cli, demo: Option<&crate::demo::Cluster>) -> Result<Feed> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.prometheus.clone().or(config.prometheus) {
+        Some(url) => {
+            let (templates, warnings) = Templates::from_toml(&config.text);
+            for warning in warnings {
+                tracing::warn!("config: {warning}");
+            }
+            let prometheus = Prometheus::new(&url, PROMETHEUS_TIMEOUT)
+                .map_err(|e| color_eyre::eyre::eyre!(e))?;
+            Ok(Feed::Prometheus(Box::new(
+                prometheus.with_templates(templates),
+            )))
+        }
+        None => Ok(match demo {
+            Some(cluster) => Feed::Demo(cluster.traffic()),
+            None => Feed::Off(
+                "not configured (--prometheus URL, or metrics.prometheus in the config)".into(),
+            ),
+        }),
+    }
+}
+
+/// How long a Prometheus query may take before it is reported as slow.
+const PROMETHEUS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
 
 pub async fn run(cli: Cli) -> Result<()> {
     match &cli.command {

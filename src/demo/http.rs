@@ -130,6 +130,18 @@ async fn route(cluster: &Cluster, request: Request) -> ApiResult<Response> {
         "/version" => return ok(&discovery::version()),
         "/api" => return ok(&discovery::core_versions()),
         "/apis" => return ok(&discovery::group_list(&cluster.lock().registry)),
+        "/metrics" => {
+            let traffic = cluster.traffic();
+            let text = tokio::task::spawn_blocking(move || traffic.exposition())
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            let content_type = super::traffic::CONTENT_TYPE;
+            return Ok(bytes_response(
+                StatusCode::OK,
+                Bytes::from(text),
+                content_type,
+            ));
+        }
         "/healthz" | "/readyz" | "/livez" => {
             return Ok(bytes_response(
                 StatusCode::OK,

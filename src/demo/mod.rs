@@ -19,6 +19,7 @@ mod selectors;
 pub mod store;
 mod strategic;
 mod table;
+pub mod traffic;
 mod watch;
 
 use std::net::SocketAddr;
@@ -53,6 +54,7 @@ impl Default for ClusterOptions {
 struct Inner {
     state: Mutex<State>,
     access: AccessPolicy,
+    traffic: traffic::TrafficReader,
 }
 
 /// A handle on the embedded cluster; clones share it.
@@ -68,15 +70,22 @@ impl Cluster {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::new(options.history)),
                 access: options.access.clone(),
+                traffic: traffic::TrafficReader::default(),
             }),
         };
         scenario::create_namespace(&mut cluster.lock(), "default");
         cluster
     }
 
-    /// Starts the simulated controllers (needs a tokio runtime).
+    /// Starts the simulated controllers and traffic (needs a tokio runtime).
     pub fn start_controllers(&self, speed: f64) {
         controllers::spawn(self.clone(), speed);
+        traffic::spawn(self.clone());
+    }
+
+    /// The simulated traffic's counters, also served at `/metrics`.
+    pub fn traffic(&self) -> traffic::TrafficReader {
+        self.inner.traffic.clone()
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {

@@ -15,6 +15,9 @@ pub enum Action {
     Command,
     Help,
     AllNamespaces,
+    Window,
+    Expand,
+    NextGraph,
     Quit,
     Step,
     BackStep,
@@ -48,7 +51,7 @@ impl Group {
 
 impl Action {
     /// In the order the help screen lists them.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 24] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -61,6 +64,9 @@ impl Action {
         Action::Command,
         Action::Help,
         Action::AllNamespaces,
+        Action::Window,
+        Action::Expand,
+        Action::NextGraph,
         Action::Quit,
         Action::Step,
         Action::BackStep,
@@ -87,6 +93,9 @@ impl Action {
             Action::Command => "command",
             Action::Help => "help",
             Action::AllNamespaces => "all_namespaces",
+            Action::Window => "window",
+            Action::Expand => "expand",
+            Action::NextGraph => "next_graph",
             Action::Quit => "quit",
             Action::Step => "step",
             Action::BackStep => "back_step",
@@ -118,6 +127,9 @@ impl Action {
             Action::Command => "command mode",
             Action::Help => "this help",
             Action::AllNamespaces => "all namespaces",
+            Action::Window => "window 5m/15m/1h/6h",
+            Action::Expand => "expand graph / back",
+            Action::NextGraph => "next graph",
             Action::Quit => "quit",
             Action::Step => "step forward",
             Action::BackStep => "step back",

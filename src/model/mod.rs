@@ -181,6 +181,19 @@ pub struct Release {
     /// `kubernetes.io/change-cause` annotations of its workloads, newest first.
     #[serde(skip)]
     pub change_causes: Vec<String>,
+    /// The limits its health is judged by.
+    #[serde(skip)]
+    pub thresholds: Thresholds,
+}
+
+/// Limits of a release's health, from the annotations `kshift.dev/max-error-rate`
+/// and `kshift.dev/max-p99-ms`; `None` where none is set.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Thresholds {
+    /// Failed requests over all requests, a fraction from 0 to 1.
+    pub max_error_rate: Option<f64>,
+    /// The 99th percentile latency, in milliseconds.
+    pub max_p99_ms: Option<f64>,
 }
 
 /// The step plan when a release names none.

@@ -1,5 +1,5 @@
 //! Which list columns fit a width, and how wide each is: the most important
-//! ones (name, phase, weights, step) stay, the others drop by priority.
+//! ones (name, phase, weights, step, health) stay, the others drop by priority.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Col {
@@ -11,6 +11,8 @@ pub(super) enum Col {
     Phase,
     Step,
     Weight,
+    Health,
+    Spark,
     Versions,
     Ready,
     Age,
@@ -36,27 +38,35 @@ const fn spec(col: Col, title: &'static str, min: u16, max: u16, priority: u8) -
 }
 
 /// In display order.
-const SPECS: [Spec; 11] = [
+const SPECS: [Spec; 13] = [
     spec(Col::Mark, "", 1, 1, 0),
-    spec(Col::Namespace, "NAMESPACE", 9, 16, 5),
+    spec(Col::Namespace, "NAMESPACE", 9, 16, 6),
     spec(Col::Name, "NAME", 14, 40, 1),
-    spec(Col::Kind, "KIND", 8, 8, 9),
-    spec(Col::Strategy, "STRATEGY", 9, 9, 10),
+    spec(Col::Kind, "KIND", 8, 8, 11),
+    spec(Col::Strategy, "STRATEGY", 9, 9, 12),
     spec(Col::Phase, "PHASE", 11, 11, 2),
     spec(Col::Step, "STEP", 5, 5, 4),
     spec(Col::Weight, "WEIGHT", 12, 20, 3),
-    spec(Col::Versions, "VERSIONS", 12, 48, 8),
-    spec(Col::Ready, "READY", 5, 7, 6),
-    spec(Col::Age, "AGE", 5, 6, 7),
+    // `0.4% 120ms`, or `err 0.4% p99 120ms` when there is room.
+    spec(Col::Health, "HEALTH", 11, FULL_HEALTH, 5),
+    spec(Col::Spark, "ERRORS", 6, 10, 9),
+    spec(Col::Versions, "VERSIONS", 12, 48, 10),
+    spec(Col::Ready, "READY", 5, 7, 7),
+    spec(Col::Age, "AGE", 5, 6, 8),
 ];
+
+/// Cells the health column needs to name what it shows.
+pub(super) const FULL_HEALTH: u16 = 19;
 
 /// Columns that get extra room, in order, once every kept column fits, each up
 /// to a width (then its maximum): a name gets room first, then the namespace.
-const GROW: [(Col, u16); 7] = [
+const GROW: [(Col, u16); 9] = [
     (Col::Name, 24),
     (Col::Namespace, 16),
+    (Col::Health, u16::MAX),
     (Col::Name, u16::MAX),
     (Col::Weight, u16::MAX),
+    (Col::Spark, u16::MAX),
     (Col::Versions, u16::MAX),
     (Col::Ready, u16::MAX),
     (Col::Age, u16::MAX),
@@ -68,10 +78,25 @@ pub(super) struct Column {
     pub width: u16,
 }
 
-/// The columns for `width` cells (one cell between columns); the namespace
-/// column only when all namespaces are shown.
-pub(super) fn layout(width: u16, all_namespaces: bool) -> Vec<Column> {
-    let wanted = |s: &&Spec| all_namespaces || s.col != Col::Namespace;
+/// The columns a list may show beside the ones it always may.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Wanted {
+    /// All namespaces are shown.
+    pub namespace: bool,
+    /// Metrics have arrived.
+    pub health: bool,
+    /// They have series for sparklines.
+    pub spark: bool,
+}
+
+/// The columns for `width` cells (one cell between columns), of those wanted.
+pub(super) fn layout(width: u16, wanted: Wanted) -> Vec<Column> {
+    let wanted = |s: &&Spec| match s.col {
+        Col::Namespace => wanted.namespace,
+        Col::Health => wanted.health,
+        Col::Spark => wanted.spark,
+        _ => true,
+    };
     let mut by_priority: Vec<&Spec> = SPECS.iter().filter(wanted).collect();
     by_priority.sort_by_key(|s| s.priority);
     let mut kept: Vec<Col> = Vec::new();
@@ -113,7 +138,21 @@ mod tests {
     use super::*;
 
     fn cols(width: u16, all: bool) -> Vec<Col> {
-        layout(width, all).into_iter().map(|c| c.col).collect()
+        let wanted = Wanted {
+            namespace: all,
+            ..Wanted::default()
+        };
+        layout(width, wanted).into_iter().map(|c| c.col).collect()
+    }
+
+    fn with_health(width: u16, all: bool) -> Vec<(Col, u16)> {
+        let wanted = Wanted {
+            namespace: all,
+            health: true,
+            spark: true,
+        };
+        let columns = layout(width, wanted);
+        columns.into_iter().map(|c| (c.col, c.width)).collect()
     }
 
     #[test]
@@ -133,9 +172,35 @@ mod tests {
     }
 
     #[test]
+    fn health_stays_at_80_columns_and_the_sparkline_goes_first() {
+        use Col::*;
+        let names = |cols: Vec<(Col, u16)>| cols.into_iter().map(|c| c.0).collect::<Vec<_>>();
+        assert_eq!(
+            names(with_health(76, true)),
+            [Mark, Namespace, Name, Phase, Step, Weight, Health, Ready]
+        );
+        assert_eq!(
+            names(with_health(76, false)),
+            [Mark, Name, Phase, Step, Weight, Health, Ready, Age]
+        );
+        assert_eq!(
+            names(with_health(48, true)),
+            [Mark, Name, Phase, Step, Weight]
+        );
+        let wide = with_health(156, true);
+        assert_eq!(wide.len(), 13);
+        assert!(wide.contains(&(Health, FULL_HEALTH)), "{wide:?}");
+    }
+
+    #[test]
     fn fits_the_width() {
         for width in [0, 10, 40, 76, 100, 156, 300] {
-            let columns = layout(width, true);
+            let all = Wanted {
+                namespace: true,
+                health: true,
+                spark: true,
+            };
+            let columns = layout(width, all);
             let total: u16 = columns.iter().map(|c| c.width).sum::<u16>()
                 + u16::try_from(columns.len().saturating_sub(1)).unwrap_or(0);
             assert!(total <= width.max(1), "{width}: {total}");

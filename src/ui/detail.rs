@@ -1,8 +1,9 @@
-//! The detail view of one release: versions, step plan, objects, warnings,
-//! change causes and recent events.
+//! The detail view of one release: versions, step plan, health, warnings,
+//! recent events, change causes and objects as text that scrolls, with the
+//! health graphs below it (or one graph filling the view).
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -11,24 +12,65 @@ use unicode_width::UnicodeWidthStr;
 use super::list::{phase_style, ready, step};
 use super::text::{fit, fit_tail, pad};
 use super::theme::{Slot, Theme};
-use super::weight;
+use super::{graphs, health, health_table, weight};
 use crate::app::{self, App, Detail, EventLine};
 use crate::model::{DEFAULT_PLAN, Release, Role, Strategy};
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App, detail: &Detail) {
-    let title = Line::styled(
-        format!(" {} ", fit(&detail.key, 60)),
-        app.theme.style(Slot::Title),
-    );
-    let block = super::frame_block(app, title);
+    let key = format!(" {} ", fit(&detail.key, 60));
+    let mut title = vec![Span::styled(key, app.theme.style(Slot::Title))];
+    // What went wrong fetching metrics, even with the health section out of view.
+    let failed = app.snapshot().is_some_and(|s| !s.errors.is_empty());
+    if let Some((words, style)) = health::words(app).filter(|_| failed) {
+        let used: usize = title.iter().map(|s| s.content.width()).sum();
+        let room = usize::from(area.width).saturating_sub(used + 3);
+        if room > 1 {
+            title.push(Span::styled(format!("{} ", fit(&words, room)), style));
+        }
+    }
+    let block = super::frame_block(app, Line::from(title));
     let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let (text, graph_area) = split(app, detail, inner);
     // Only the lines on screen reach the frame.
     let lines: Vec<Line> = lines(app, detail, usize::from(inner.width))
         .into_iter()
         .skip(detail.scroll)
-        .take(usize::from(inner.height))
+        .take(usize::from(text.height))
         .collect();
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    frame.render_widget(Paragraph::new(lines), text);
+    let release = detail.row.and_then(|i| app.rows.get(i)).map(|r| &r.release);
+    if let (Some(release), Some(snapshot)) = (release, app.snapshot())
+        && !graph_area.is_empty()
+    {
+        graphs::render(frame, graph_area, app, detail, release, snapshot);
+    }
+}
+
+/// The text and graph areas of the inside of the detail view: the text above,
+/// the graphs below when there are any and room for them; the focused graph
+/// alone when expanded.
+fn split(app: &App, detail: &Detail, inner: Rect) -> (Rect, Rect) {
+    let graphs = match (app.graphs_shown(), detail.expanded) {
+        (false, _) => 0,
+        (true, true) => inner.height,
+        (true, false) => graphs::pane_height(inner.width, inner.height),
+    };
+    let [text, graph] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(graphs)]).areas(inner);
+    (text, graph)
+}
+
+/// Text lines on screen in the detail view, for scrolling.
+pub(crate) fn text_rows(app: &App, detail: &Detail) -> usize {
+    let body = super::body_area(app.width, app.height);
+    let inner = Rect {
+        x: body.x + 1,
+        y: body.y + 1,
+        width: body.width.saturating_sub(2),
+        height: body.height.saturating_sub(2),
+    };
+    split(app, detail, inner).0.height.into()
 }
 
 /// How many lines the detail text has at the current width, for scrolling.
@@ -48,6 +90,7 @@ fn lines(app: &App, detail: &Detail, width: usize) -> Vec<Line<'static>> {
     if r.strategy == Strategy::Canary {
         out.push(plan(r, theme));
     }
+    health_table::section(&mut out, app, r, width);
     // What needs a look comes before what only describes.
     if !r.warnings.is_empty() {
         section(&mut out, "WARNINGS", theme);

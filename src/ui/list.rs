@@ -6,18 +6,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 use unicode_width::UnicodeWidthStr;
 
-use super::columns::{self, Col, Column};
-use super::text::fit;
+use super::columns::{self, Col, Column, FULL_HEALTH, Wanted};
+use super::health::{self, known};
+use super::text::{fit, pad};
 use super::theme::{Slot, Theme};
-use super::weight;
+use super::{spark, weight};
 use crate::app::{self, App};
+use crate::metrics::Snapshot;
 use crate::model::{Phase, Release};
 
 /// Cells the weight numbers get after the bar (`100|0`, `90|10`).
 const NUMBERS: usize = 5;
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let block = super::frame_block(app, title(app));
+    let block = super::frame_block(app, title(app, usize::from(area.width)));
     let inner = block.inner(area);
     let theme = &app.theme;
     if app.shown.is_empty() {
@@ -38,7 +40,13 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let room = inner
         .width
         .saturating_sub(u16::try_from(symbol.width()).unwrap_or(0));
-    let columns = columns::layout(room, app.namespace.is_none());
+    let snapshot = app.snapshot();
+    let wanted = Wanted {
+        namespace: app.namespace.is_none(),
+        health: snapshot.is_some(),
+        spark: snapshot.is_some_and(|s| !s.history.is_empty()),
+    };
+    let columns = columns::layout(room, wanted);
     let header =
         Row::new(columns.iter().map(|c| Cell::from(c.title))).style(theme.style(Slot::Header));
     // Only the rows on screen are built: this is what keeps a frame cheap
@@ -47,7 +55,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         .visible()
         .iter()
         .filter_map(|&i| app.rows.get(i))
-        .map(|r| row(r, &columns, app.now, theme));
+        .map(|r| row(r, &columns, app, snapshot));
     let widths = columns.iter().map(|c| Constraint::Length(c.width));
     let table = Table::new(rows, widths)
         .header(header)
@@ -60,8 +68,8 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-/// ` releases(all)[12] </canary> `
-fn title(app: &App) -> Line<'static> {
+/// ` releases(all)[12] </canary> health 5m metrics: Prometheus at … is not answering `
+fn title(app: &App, width: usize) -> Line<'static> {
     let scope = app.namespace.as_deref().unwrap_or("all");
     let mut spans = vec![Span::styled(
         format!(" releases({})[{}] ", fit(scope, 24), app.shown.len()),
@@ -73,11 +81,25 @@ fn title(app: &App) -> Line<'static> {
             app.theme.style(Slot::Filter),
         ));
     }
+    if app.snapshot().is_some() {
+        let window = app::window_label(app.window);
+        spans.push(Span::styled(
+            format!("health {window} "),
+            app.theme.style(Slot::Muted),
+        ));
+    }
+    if let Some((words, style)) = health::words(app) {
+        let used: usize = spans.iter().map(|s| s.content.width()).sum();
+        let room = width.saturating_sub(used + 2);
+        if room > 1 {
+            spans.push(Span::styled(format!("{} ", fit(&words, room - 1)), style));
+        }
+    }
     Line::from(spans)
 }
 
-fn row(row: &app::Row, columns: &[Column], now: Option<i64>, theme: &Theme) -> Row<'static> {
-    let r = &row.release;
+fn row(row: &app::Row, columns: &[Column], app: &App, snapshot: Option<&Snapshot>) -> Row<'static> {
+    let (theme, r) = (&app.theme, &row.release);
     let cells = columns.iter().map(|c| {
         let w = usize::from(c.width);
         match c.col {
@@ -94,10 +116,54 @@ fn row(row: &app::Row, columns: &[Column], now: Option<i64>, theme: &Theme) -> R
             Col::Weight => Cell::from(weights(r, w, theme)),
             Col::Versions => Cell::from(fit(&versions(r), w)),
             Col::Ready => Cell::from(ready(r)),
-            Col::Age => Cell::from(app::age(row.changed, now)),
+            Col::Health => Cell::from(
+                snapshot
+                    .map(|s| health_cell(r, s, w, theme))
+                    .unwrap_or_default(),
+            ),
+            Col::Spark => Cell::from(
+                snapshot
+                    .map(|s| spark_cell(r, s, app, w))
+                    .unwrap_or_default(),
+            ),
+            Col::Age => Cell::from(app::age(row.changed, app.now)),
         }
     });
     Row::new(cells)
+}
+
+/// `err 0.4% p99 120ms` (or `0.4% 120ms` when narrow) of the canary, or
+/// preview, or only version; each value judged by the release's thresholds.
+fn health_cell(r: &Release, snapshot: &Snapshot, width: usize, theme: &Theme) -> Line<'static> {
+    let found = health::headline(r).and_then(|v| health::health_of(snapshot, r, v));
+    let Some(h) = found else {
+        return Line::styled("-", theme.style(Slot::Muted));
+    };
+    let limits = r.thresholds;
+    let value = |v: Option<f64>, text: fn(f64) -> String, limit: Option<f64>| match known(v) {
+        Some(v) => Span::styled(format!("{:>5}", text(v)), health::judged(v, limit, theme)),
+        None => Span::styled(format!("{:>5}", "-"), theme.style(Slot::Muted)),
+    };
+    let err = value(h.error_rate, health::rate, limits.max_error_rate);
+    let p99 = value(h.p99_ms, health::ms, limits.max_p99_ms);
+    let words = width >= usize::from(FULL_HEALTH);
+    let label = |text: &'static str| Span::styled(text, theme.style(Slot::Muted));
+    let spans = if words {
+        vec![label("err "), err, label(" p99 "), p99]
+    } else {
+        vec![err, Span::raw(" "), p99]
+    };
+    Line::from(spans)
+}
+
+/// The headline version's error rate over the window, in a few cells.
+fn spark_cell(r: &Release, snapshot: &Snapshot, app: &App, width: usize) -> Line<'static> {
+    let history = health::headline(r).and_then(|v| health::history_of(snapshot, r, v));
+    let Some(history) = history.filter(|h| !h.error_rate.is_empty()) else {
+        return Line::styled(pad("-", width), app.theme.style(Slot::Muted));
+    };
+    let limit = r.thresholds.max_error_rate;
+    spark::line(&history.error_rate, app.window, width, limit, &app.theme)
 }
 
 pub(super) fn phase_style(phase: Phase, theme: &Theme) -> ratatui::style::Style {

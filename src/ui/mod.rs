@@ -4,15 +4,21 @@
 mod columns;
 pub(crate) mod confirm;
 pub(crate) mod detail;
+mod graphs;
 mod header;
+mod health;
+mod health_table;
 pub(crate) mod help;
 mod list;
 mod sanitize;
+mod spark;
 mod status;
 mod text;
 pub mod theme;
 mod weight;
 
+#[cfg(test)]
+mod health_tests;
 #[cfg(test)]
 mod tests;
 

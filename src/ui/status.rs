@@ -60,6 +60,15 @@ fn hints(app: &App, width: usize) -> Line<'static> {
         &[]
     } else if app.help.is_some() {
         &[(Action::Back, "back"), (Action::Quit, "quit")]
+    } else if app.graphs_shown() {
+        &[
+            (Action::Back, "back"),
+            (Action::Down, "scroll"),
+            (Action::Window, "window"),
+            (Action::Expand, "expand"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ]
     } else if app.detail.is_some() {
         &[
             (Action::Back, "back"),

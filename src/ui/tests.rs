@@ -49,7 +49,7 @@ fn app(theme: Theme, view: View, width: u16, height: u16) -> App {
     app
 }
 
-fn draw(app: &App, width: u16, height: u16) -> Buffer {
+pub(super) fn draw(app: &App, width: u16, height: u16) -> Buffer {
     let mut terminal = match Terminal::new(TestBackend::new(width, height)) {
         Ok(t) => t,
         Err(e) => panic!("test terminal: {e}"),
@@ -60,7 +60,7 @@ fn draw(app: &App, width: u16, height: u16) -> Buffer {
     terminal.backend().buffer().clone()
 }
 
-fn text(buffer: &Buffer) -> String {
+pub(super) fn text(buffer: &Buffer) -> String {
     let area = buffer.area;
     let mut out = String::new();
     for y in 0..area.height {
@@ -72,7 +72,7 @@ fn text(buffer: &Buffer) -> String {
     out
 }
 
-fn theme(name: &str) -> Theme {
+pub(super) fn theme(name: &str) -> Theme {
     Theme::builtin(name).unwrap_or_default()
 }
 

@@ -269,8 +269,144 @@ impl Tmux {
 
 impl Demo {
     /// Stops the demo server (its API goes away; the folder stays).
+    /// Instant queries Prometheus has answered, from its own counter
+    /// `prometheus_http_requests_total` read straight from its `/metrics`.
+    pub fn queries_answered(&self) -> f64 {
+        let text = http_get(&format!("{}/metrics", self.url)).unwrap_or_default();
+        text.lines()
+            .filter(|l| {
+                l.starts_with("prometheus_http_requests_total{")
+                    && l.contains("handler=\"/api/v1/query\"")
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A plain HTTP GET on loopback (no client crate needed for a status check).
+pub fn http_get(url: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let mut stream = std::net::TcpStream::connect(host).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200")
+        .then(|| body.to_string())
+        .or_else(|| head.starts_with("HTTP/1.0 200").then(|| body.to_string()))
+}
+
+/// A real Prometheus (Debian's binary) scraping the given targets every second.
+pub struct Prometheus {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub url: String,
+}
+
+impl Prometheus {
+    /// Starts Prometheus on a free loopback port, scraping `targets` (`127.0.0.1:PORT`).
+    pub fn start(targets: &[String]) -> Prometheus {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let config = dir.path().join("prometheus.yml");
+        let list = targets
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        std::fs::write(&config, format!("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n- job_name: kshift-demo\n  static_configs:\n  - targets: [{list}]\n")).expect("write config");
+        Self::run(dir, port, &config, &[])
+    }
+
+    /// Starts Prometheus on an existing TSDB folder (backfilled blocks), scraping nothing.
+    pub fn on_tsdb(dir: tempfile::TempDir) -> Prometheus {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(&config, "global:\n  scrape_interval: 1m\n").expect("write config");
+        Self::run(dir, port, &config, &["--storage.tsdb.retention.time=100y"])
+    }
+
+    fn run(dir: tempfile::TempDir, port: u16, config: &Path, extra: &[&str]) -> Prometheus {
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http_get(&format!("{url}/-/ready")).is_none() {
+            assert!(Instant::now() < deadline, "Prometheus did not become ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Prometheus { child, dir, url }
+    }
+
+    /// Runs an instant query and returns the first sample's value.
+    pub fn value(&self, query: &str) -> Option<f64> {
+        let encoded: String = percent_encode(query);
+        let body = http_get(&format!("{}/api/v1/query?query={encoded}", self.url))?;
+        let parsed: serde_json::Value = serde_json::from_str(&body).ok()?;
+        parsed["data"]["result"][0]["value"][1]
+            .as_str()?
+            .parse()
+            .ok()
+    }
+
+    /// Instant queries Prometheus has answered, from its own counter
+    /// `prometheus_http_requests_total` read straight from its `/metrics`.
+    pub fn queries_answered(&self) -> f64 {
+        let text = http_get(&format!("{}/metrics", self.url)).unwrap_or_default();
+        text.lines()
+            .filter(|l| {
+                l.starts_with("prometheus_http_requests_total{")
+                    && l.contains("handler=\"/api/v1/query\"")
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

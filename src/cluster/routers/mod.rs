@@ -14,6 +14,7 @@ pub(super) mod service;
 pub(super) mod smi;
 #[cfg(test)]
 pub(super) mod testutil;
+mod thresholds;
 mod versions;
 
 use std::cmp::Reverse;
@@ -89,6 +90,7 @@ impl<'a, 's> Ctx<'a, 's> {
                 ));
             }
         }
+        let thresholds = thresholds::thresholds(&values, &mut draft.warnings);
         let mut seen = HashSet::new();
         draft.warnings.retain(|w| seen.insert(w.clone()));
         self.out.push(Release {
@@ -107,6 +109,7 @@ impl<'a, 's> Ctx<'a, 's> {
             plan: draft.plan,
             last_change: last_change(values.iter().map(|(_, v)| *v)),
             change_causes: change_causes(&values),
+            thresholds,
         });
     }
 }

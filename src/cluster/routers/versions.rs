@@ -144,7 +144,7 @@ pub(crate) fn traffic_phase(versions: &[Version], paused: bool) -> Phase {
 
 /// The object kinds in the order their annotations count: routers, then
 /// Services, then workloads.
-fn annotation_rank(kind: ObjKind) -> u8 {
+pub(super) fn annotation_rank(kind: ObjKind) -> u8 {
     match kind {
         ObjKind::Service => 1,
         ObjKind::Deployment | ObjKind::ReplicaSet => 2,

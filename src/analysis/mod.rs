@@ -1,0 +1,7 @@
+//! Judging a release from its metrics: the canary verdict (`verdict`), on a Bayesian
+//! model of error rates (`beta`) and latency ceilings.
+
+mod beta;
+pub mod verdict;
+
+pub use verdict::{Sample, State, Thresholds, Verdict, judge, thresholds_for};

@@ -1,0 +1,173 @@
+//! Health per version: the latest metrics, the window they cover, and the
+//! graphs of the detail view (which one has focus, whether it fills the view).
+
+use std::time::Duration;
+
+use super::keys::{Outcome, nothing};
+use super::{App, Effect};
+use crate::input::Action;
+use crate::metrics::{Snapshot, key_of};
+
+/// The windows `w` cycles through; the first is the default.
+pub(crate) const WINDOWS: [Duration; 4] = [
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(15 * 60),
+    Duration::from_secs(60 * 60),
+    Duration::from_secs(6 * 60 * 60),
+];
+
+/// What the console knows of health.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Metrics {
+    /// Nothing has arrived yet.
+    Waiting,
+    /// There are none to be had, and why (`not configured (--prometheus URL)`).
+    Unavailable(String),
+    /// The latest refresh, errors and all.
+    Ready(Snapshot),
+}
+
+/// The graphs of the detail view, in the order tab visits them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Graph {
+    Errors,
+    Latency,
+    Requests,
+}
+
+impl Graph {
+    pub const ALL: [Graph; 3] = [Graph::Errors, Graph::Latency, Graph::Requests];
+
+    fn next(self) -> Graph {
+        match self {
+            Graph::Errors => Graph::Latency,
+            Graph::Latency => Graph::Requests,
+            Graph::Requests => Graph::Errors,
+        }
+    }
+}
+
+/// `5m`, `15m`, `1h`, `6h`.
+pub(crate) fn window_label(window: Duration) -> String {
+    let secs = window.as_secs();
+    match secs {
+        s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+impl App {
+    /// What the shell should refresh: health over the window, and the series for
+    /// graphs while the detail view is open. `update` returns it whenever it changes;
+    /// the shell asks for it once at start.
+    pub fn metrics_request(&self) -> Effect {
+        Effect::Metrics {
+            window: self.window,
+            history: self.detail.is_some(),
+        }
+    }
+
+    /// Adds the metrics request to `effects` when it differs from `before`.
+    pub(super) fn ask_again(&self, before: &Effect, effects: &mut Vec<Effect>) {
+        let now = self.metrics_request();
+        if now != *before {
+            effects.push(now);
+        }
+    }
+
+    /// The snapshot, when one has arrived.
+    pub(crate) fn snapshot(&self) -> Option<&Snapshot> {
+        match &self.metrics {
+            Metrics::Ready(snapshot) => Some(snapshot),
+            _ => None,
+        }
+    }
+
+    /// A new state of health; redraws when it differs and something shows it.
+    pub(super) fn set_metrics(&mut self, metrics: Metrics) -> bool {
+        if self.metrics == metrics {
+            return false;
+        }
+        self.metrics = metrics;
+        // The health section's length follows the snapshot's errors.
+        self.clamp_scroll();
+        self.help.is_none()
+    }
+
+    /// Whether the detail view shows graphs: a release is open and the snapshot
+    /// has points of it to draw.
+    pub(crate) fn graphs_shown(&self) -> bool {
+        let row = self.detail.as_ref().and_then(|d| d.row);
+        let (None, Some(snapshot), Some(row)) = (
+            &self.help,
+            self.snapshot(),
+            row.and_then(|i| self.rows.get(i)),
+        ) else {
+            return false;
+        };
+        let r = &row.release;
+        r.versions.iter().any(|v| {
+            snapshot.history.get(&key_of(r, v)).is_some_and(|h| {
+                [
+                    &h.requests_per_s,
+                    &h.error_rate,
+                    &h.p50_ms,
+                    &h.p95_ms,
+                    &h.p99_ms,
+                ]
+                .iter()
+                .any(|s| !s.is_empty())
+            })
+        })
+    }
+
+    /// `w`, `e` and tab.
+    pub(super) fn on_health_key(&mut self, action: Action) -> Outcome {
+        if self.help.is_some() {
+            return nothing();
+        }
+        if action == Action::Window {
+            let next = WINDOWS
+                .iter()
+                .position(|w| *w == self.window)
+                .map_or(0, |i| (i + 1) % WINDOWS.len());
+            self.window = WINDOWS[next];
+            return (Vec::new(), true);
+        }
+        if !self.graphs_shown() {
+            return nothing();
+        }
+        let Some(detail) = &mut self.detail else {
+            return nothing();
+        };
+        match action {
+            Action::Expand => detail.expanded = !detail.expanded,
+            Action::NextGraph => detail.graph = detail.graph.next(),
+            _ => return nothing(),
+        }
+        self.clamp_scroll();
+        (Vec::new(), true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_read_as_operators_write_them() {
+        let labels: Vec<String> = WINDOWS.into_iter().map(window_label).collect();
+        assert_eq!(labels, ["5m", "15m", "1h", "6h"]);
+        assert_eq!(window_label(Duration::from_secs(90)), "90s");
+    }
+
+    #[test]
+    fn tab_visits_every_graph() {
+        let mut graph = Graph::Errors;
+        for want in [Graph::Latency, Graph::Requests, Graph::Errors] {
+            graph = graph.next();
+            assert_eq!(graph, want);
+        }
+    }
+}
