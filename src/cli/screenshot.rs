@@ -12,6 +12,8 @@ use crate::app::Msg;
 use crate::cluster::discover::{self, Settings};
 use crate::cluster::{fetch, sources};
 use crate::demo::{Cluster, ClusterOptions, scenario};
+use crate::metrics::feed::{Feed, Request};
+use crate::metrics::{self, VersionKey};
 use crate::ui::{ColorDepth, detect};
 
 #[derive(Debug, clap::Args)]
@@ -41,6 +43,9 @@ fn parse_size(text: &str) -> Result<(u16, u16), String> {
         )),
     }
 }
+
+/// How long the demo's traffic runs before the picture, so that rates and graphs show.
+const TRAFFIC: Duration = Duration::from_secs(4);
 
 /// Waits until the demo's Deployments have rolled out, so the picture shows a settled cluster.
 async fn settle(client: &kube::Client) {
@@ -93,6 +98,7 @@ pub async fn run(cli: &Cli, args: &ScreenshotArgs) -> Result<()> {
         served.iter().map(|s| s.source.plural.to_string()).collect(),
         skipped,
     ));
+    let keys: Vec<VersionKey> = releases.iter().flat_map(|r| r.versions.iter().map(move |v| metrics::key_of(r, v))).collect();
     app.update(Msg::Releases(releases));
     app.update(Msg::Now(jiff::Timestamp::now().as_second()));
     if let Some(key) = args.view.strip_prefix("detail:") {
@@ -109,6 +115,11 @@ pub async fn run(cli: &Cli, args: &ScreenshotArgs) -> Result<()> {
             args.view
         );
     }
+    // Health from the demo's simulated traffic, over the seconds it has run.
+    tokio::time::sleep(TRAFFIC).await;
+    let request = Request { window: Duration::from_secs(300), history: args.view != "list" };
+    let snapshot = Feed::Demo(cluster.traffic()).refresh(&keys, request).await;
+    app.update(Msg::Metrics(snapshot));
     let mut terminal =
         Terminal::new(TestBackend::new(width, height)).wrap_err("a test terminal")?;
     terminal
