@@ -98,7 +98,10 @@ pub async fn run(cli: &Cli, args: &ScreenshotArgs) -> Result<()> {
         served.iter().map(|s| s.source.plural.to_string()).collect(),
         skipped,
     ));
-    let keys: Vec<VersionKey> = releases.iter().flat_map(|r| r.versions.iter().map(move |v| metrics::key_of(r, v))).collect();
+    let keys: Vec<VersionKey> = releases
+        .iter()
+        .flat_map(|r| r.versions.iter().map(move |v| metrics::key_of(r, v)))
+        .collect();
     app.update(Msg::Releases(releases));
     app.update(Msg::Now(jiff::Timestamp::now().as_second()));
     if let Some(key) = args.view.strip_prefix("detail:") {
@@ -117,7 +120,10 @@ pub async fn run(cli: &Cli, args: &ScreenshotArgs) -> Result<()> {
     }
     // Health from the demo's simulated traffic, over the seconds it has run.
     tokio::time::sleep(TRAFFIC).await;
-    let request = Request { window: Duration::from_secs(300), history: args.view != "list" };
+    let request = Request {
+        window: Duration::from_secs(300),
+        history: args.view != "list",
+    };
     let snapshot = Feed::Demo(cluster.traffic()).refresh(&keys, request).await;
     app.update(Msg::Metrics(snapshot));
     let mut terminal =
