@@ -4,6 +4,7 @@ pub mod actions;
 pub mod ages;
 pub mod analysis;
 pub mod app;
+pub mod autopilot;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -27,6 +27,13 @@ async fn main() -> ExitCode {
     }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(report) if report.downcast_ref::<kshift::cli::Interrupted>().is_some() => {
+            eprintln!("kshift: {report}");
+            let code = report
+                .downcast_ref::<kshift::cli::Interrupted>()
+                .map_or(1, |stopped| stopped.code);
+            ExitCode::from(code)
+        }
         Err(report) if report.downcast_ref::<kshift::cli::Refused>().is_some() => {
             eprintln!("kshift: {report}");
             ExitCode::from(3)

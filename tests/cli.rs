@@ -195,7 +195,7 @@ fn screenshots_in_every_format() {
     );
     let text = std::fs::read_to_string(&detail).unwrap();
     assert!(
-        text.contains("reviews") && text.contains("VirtualService"),
+        text.contains("reviews") && text.contains("HEALTH") && text.contains("1.5.0"),
         "{text}"
     );
 

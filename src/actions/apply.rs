@@ -38,6 +38,16 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// How the Events of an applied plan read: `KshiftStep` for an operator's step,
+/// `KshiftAutopilotStep` with the verdict for the autopilot's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    /// The Event's reason.
+    pub reason: String,
+    /// Appended to the Event's message (`"; verdict: ..."`), or empty.
+    pub note: String,
+}
+
 /// Applies plans for one user on one cluster.
 pub struct Executor {
     client: Client,
@@ -267,12 +277,21 @@ impl Executor {
 
     /// Sends the changes in order, each followed by its trace; stops at the first failure.
     pub async fn apply(&self, plan: &Plan) -> Result<(), Failure> {
+        let label = Label {
+            reason: plan.verb.event_reason(),
+            note: String::new(),
+        };
+        self.apply_labelled(plan, &label).await
+    }
+
+    /// As `apply`, with the Events' reason and a note after their message given.
+    pub async fn apply_labelled(&self, plan: &Plan, label: &Label) -> Result<(), Failure> {
         let mut traced: Vec<&Target> = Vec::new();
         for change in &plan.changes {
             self.send(change, false).await?;
             if !traced.contains(&&change.target) {
                 traced.push(&change.target);
-                self.trace(plan, change).await;
+                self.trace(plan, change, label).await;
             }
         }
         Ok(())
@@ -280,7 +299,7 @@ impl Executor {
 
     /// The annotation and the Event; a failure to write them is reported, not fatal:
     /// the action itself went through.
-    async fn trace(&self, plan: &Plan, change: &Change) {
+    async fn trace(&self, plan: &Plan, change: &Change, label: &Label) {
         let now = jiff::Timestamp::now()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
@@ -309,8 +328,8 @@ impl Executor {
         let event: Result<Event, _> = serde_json::from_value(json!({
             "metadata": {"generateName": format!("{}.", target.name), "namespace": target.namespace},
             "involvedObject": {"apiVersion": target.api_version, "kind": target.kind, "name": target.name, "namespace": target.namespace, "uid": uid},
-            "reason": plan.verb.event_reason(),
-            "message": format!("{}: {} by {}", plan.release, plan.summary, self.user),
+            "reason": label.reason,
+            "message": format!("{}: {} by {}{}", plan.release, plan.summary, self.user, label.note),
             "type": "Normal",
             "count": 1,
             "firstTimestamp": now,

@@ -9,7 +9,9 @@ use serde_json::json;
 use super::Cli;
 use crate::actions::apply::{Executor, Failure};
 use crate::actions::{Options, Plan, Verb, plan};
+use crate::cluster::discover::Objects;
 use crate::cluster::{connect, discover, fetch};
+use crate::model::Release;
 
 /// An action refused (precondition, conflict, forbidden, read-only): exit code 3.
 #[derive(Debug)]
@@ -51,7 +53,7 @@ pub struct PromoteArgs {
     pub act: ActArgs,
 }
 
-fn parse_release(text: &str) -> Result<(String, String), String> {
+pub(super) fn parse_release(text: &str) -> Result<(String, String), String> {
     match text.split_once('/') {
         Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
             Ok((ns.to_string(), name.to_string()))
@@ -82,18 +84,72 @@ fn print_plan(plan: &Plan, verdict: &Result<(), Failure>) {
     }
 }
 
-fn confirm() -> Result<bool> {
+/// Asks `question` on the terminal; refused (exit 3) when there is none.
+pub(super) fn confirm(question: &str) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Err(Refused(
             "not applied: no terminal to confirm on; pass --yes to apply without asking".into(),
         )
         .into());
     }
-    print!("apply? [y/N] ");
+    print!("{question} [y/N] ");
     std::io::stdout().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// The release `namespace/name` among those discovered, or an error that says where to look.
+pub(super) fn find<'a>(
+    releases: &'a [Release],
+    namespace: &str,
+    name: &str,
+) -> Result<&'a Release> {
+    releases
+        .iter()
+        .find(|r| r.namespace == namespace && r.name == name)
+        .ok_or_else(|| eyre!("no release {namespace}/{name} (kshift list -n {namespace} shows the releases there)"))
+}
+
+/// `verb` planned on `release` and checked: refused (exit 3) in read-only mode, when
+/// the planner refuses or RBAC forbids it; the server's dry-run verdict is returned for
+/// the caller to report.
+pub(super) async fn checked_plan(
+    cli: &Cli,
+    executor: &Executor,
+    release: &Release,
+    objects: &Objects,
+    verb: Verb,
+    options: &Options,
+) -> Result<(Plan, Result<(), Failure>)> {
+    if cli.readonly {
+        return Err(Refused(format!("read-only mode: {} is not allowed", verb.as_str())).into());
+    }
+    let plan = plan::plan(release, objects, verb, options)
+        .map_err(|r| Refused(format!("refused: {r}")))?;
+    executor
+        .authorize(&plan)
+        .await
+        .map_err(|f| Refused(f.to_string()))?;
+    let verdict = executor.dry_run(&plan).await;
+    Ok((plan, verdict))
+}
+
+/// A failed server dry run as an error: refused (exit 3) for a conflict or a
+/// prohibition, an error (exit 1) otherwise.
+pub(super) fn dry_run_failed(failure: &Failure) -> color_eyre::Report {
+    match failure {
+        Failure::Error(m) => eyre!("the server's dry run failed: {m}"),
+        other => Refused(other.to_string()).into(),
+    }
+}
+
+/// A failed apply as an error, as `dry_run_failed` does.
+pub(super) fn apply_failed(failure: Failure) -> color_eyre::Report {
+    match failure {
+        Failure::Error(m) => eyre!("{m}"),
+        other => Refused(other.to_string()).into(),
+    }
 }
 
 pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
@@ -101,21 +157,17 @@ pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
     let (client, context) = connect::from_kubeconfig(cli.context.as_deref()).await?;
     let (objects, _) = fetch::fetch(&client, Some(namespace)).await?;
     let releases = discover::discover(&objects, &discover::Settings::default());
-    let release = releases
-        .iter()
-        .find(|r| &r.namespace == namespace && &r.name == name)
-        .ok_or_else(|| eyre!("no release {namespace}/{name} (kshift list -n {namespace} shows the releases there)"))?;
-    if cli.readonly {
-        return Err(Refused(format!("read-only mode: {} is not allowed", verb.as_str())).into());
-    }
-    let plan = plan::plan(release, &objects, verb, &Options { force: args.force })
-        .map_err(|r| Refused(format!("refused: {r}")))?;
+    let release = find(&releases, namespace, name)?;
     let executor = Executor::new(client, &context).await;
-    executor
-        .authorize(&plan)
-        .await
-        .map_err(|f| Refused(f.to_string()))?;
-    let verdict = executor.dry_run(&plan).await;
+    let (plan, verdict) = checked_plan(
+        cli,
+        &executor,
+        release,
+        &objects,
+        verb,
+        &Options { force: args.force },
+    )
+    .await?;
     let json = args.output == "json";
     if !json {
         print_plan(&plan, &verdict);
@@ -134,10 +186,7 @@ pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
         if json {
             report(false, "the server's dry run failed");
         }
-        return Err(match failure {
-            Failure::Error(m) => eyre!("the server's dry run failed: {m}"),
-            other => Refused(other.to_string()).into(),
-        });
+        return Err(dry_run_failed(failure));
     }
     if args.dry_run {
         if json {
@@ -145,7 +194,7 @@ pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
         }
         return Ok(());
     }
-    if !args.yes && !confirm()? {
+    if !args.yes && !confirm("apply?")? {
         return Err(Refused("not applied".into()).into());
     }
     match executor.apply(&plan).await {
@@ -166,10 +215,7 @@ pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
             if json {
                 report(false, &failure.to_string());
             }
-            match failure {
-                Failure::Error(m) => Err(eyre!("{m}")),
-                other => Err(Refused(other.to_string()).into()),
-            }
+            Err(apply_failed(failure))
         }
     }
 }

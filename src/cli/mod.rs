@@ -1,6 +1,7 @@
 //! The command line: arguments (clap) and what each subcommand runs.
 
 mod act;
+mod autopilot;
 mod console;
 mod demo;
 mod list;
@@ -14,6 +15,7 @@ use crate::config::Config;
 use crate::metrics::feed::Feed;
 use crate::metrics::{Prometheus, Templates};
 pub use act::Refused;
+pub use autopilot::Interrupted;
 
 pub use demo::DemoArgs;
 
@@ -79,6 +81,9 @@ pub enum Command {
     Resume(act::ActArgs),
     /// Back to the previous revision, as `kubectl rollout undo` does.
     Undo(act::ActArgs),
+    /// Drive a release by itself: step forward while healthy, roll back on failure
+    /// (exit 0 promoted, 3 rolled back or refused, 1 error, 130/143 stopped by a signal).
+    Autopilot(autopilot::AutopilotArgs),
 }
 
 impl Cli {
@@ -146,5 +151,6 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Pause(args)) => act::run(&cli, Verb::Pause, args).await,
         Some(Command::Resume(args)) => act::run(&cli, Verb::Resume, args).await,
         Some(Command::Undo(args)) => act::run(&cli, Verb::Undo, args).await,
+        Some(Command::Autopilot(args)) => autopilot::run(&cli, args).await,
     }
 }
