@@ -154,6 +154,21 @@ fn every_kind_has_health_and_the_canary_share_follows_its_weight() {
     );
     assert!(canary_share(release(&steady, "reviews")).is_some());
 
+    // The verdict: the route to a missing subset fails every request it gets.
+    let judged = until(
+        &demo,
+        &url,
+        60,
+        "a failing verdict on the broken route",
+        |releases| release(releases, "recommendations")["verdict"]["state"] == "failing",
+    );
+    let healthy = release(&judged, "reviews");
+    assert!(
+        ["healthy", "inconclusive"].contains(&healthy["verdict"]["state"].as_str().unwrap()),
+        "{}",
+        healthy["verdict"]
+    );
+
     // After a step the share moves to the new weight.
     let (code, _, stderr) = kshift(&demo, &["step", "shop/reviews", "--yes"]);
     assert_eq!(code, 0, "{stderr}");

@@ -2,6 +2,8 @@
 //! model of error rates (`beta`) and latency ceilings.
 
 mod beta;
+pub mod release;
 pub mod verdict;
 
+pub use release::{baseline, candidate, verdict_of};
 pub use verdict::{Sample, State, Thresholds, Verdict, judge, thresholds_for};

@@ -19,8 +19,8 @@
 
 pub mod lease;
 
-use crate::analysis::{State, Verdict};
-use crate::model::{Phase, Release, Role};
+use crate::analysis::{State, Verdict, candidate};
+use crate::model::{Phase, Release};
 
 /// How many verdicts make a decision, and where promotion ends.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,22 +80,6 @@ impl Decision {
 /// Weights closer than this are equal.
 const EPSILON: f64 = 1e-9;
 
-/// The version being judged: the canary, or the preview of a blue/green release.
-pub fn candidate(release: &Release) -> Option<&crate::model::Version> {
-    release
-        .versions
-        .iter()
-        .find(|v| matches!(v.role, Role::Canary | Role::Preview))
-}
-
-/// The version it is judged against: stable, or the active one.
-pub fn baseline(release: &Release) -> Option<&crate::model::Version> {
-    release
-        .versions
-        .iter()
-        .find(|v| matches!(v.role, Role::Stable | Role::Active))
-}
-
 /// This interval's decision for `release` given the verdict; updates the counters.
 pub fn decide(
     release: &Release,
@@ -150,7 +134,7 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Kind, Strategy, Version};
+    use crate::model::{Kind, Role, Strategy, Version};
 
     fn release(weight: f64, phase: Phase) -> Release {
         let version = |name: &str, role, weight| Version {

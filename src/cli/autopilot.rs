@@ -4,7 +4,6 @@
 //! as `kshift step|rollback --yes` would, one log line per decision. Holds the
 //! release's Lease all along.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -16,9 +15,9 @@ use super::Cli;
 use super::act::{Refused, apply_failed, checked_plan, confirm, dry_run_failed, find};
 use crate::actions::apply::{Executor, Label};
 use crate::actions::{Options, Verb};
-use crate::analysis::{Sample, Thresholds, Verdict, judge, thresholds_for};
+use crate::analysis::{Thresholds, Verdict, baseline, candidate, verdict_of};
 use crate::autopilot::lease::{self, Lease, LeaseError};
-use crate::autopilot::{Counters, Decision, Settings, baseline, candidate, decide};
+use crate::autopilot::{Counters, Decision, Settings, decide};
 use crate::cluster::discover::Objects;
 use crate::cluster::{connect, discover, fetch};
 use crate::config::Config;
@@ -312,16 +311,12 @@ impl Pilot<'_> {
                 },
             )
             .await;
-        let sample = |version: Option<&crate::model::Version>| {
-            let health = snapshot.health.get(&metrics::key_of(release, version?))?;
-            Sample::from_health(health, self.window)
-        };
-        let (thresholds, warnings) =
-            thresholds_for(&annotations(release, objects), &Thresholds::default());
-        let verdict = judge(
-            sample(canary).as_ref(),
-            sample(stable).as_ref(),
-            &thresholds,
+        let (verdict, warnings) = verdict_of(
+            release,
+            objects,
+            &snapshot,
+            self.window,
+            &Thresholds::default(),
         );
         let mut errors = snapshot.errors;
         errors.extend(warnings);
@@ -378,44 +373,6 @@ fn step_verb(release: &Release, weight: f64) -> Verb {
     } else {
         Verb::Step
     }
-}
-
-/// `kshift.dev/` annotations of the release's objects in its namespace: its workloads'
-/// first, then its routers' and Services', which take precedence.
-fn annotations(release: &Release, objects: &Objects) -> BTreeMap<String, String> {
-    let lists = [
-        &objects.deployments,
-        &objects.replicasets,
-        &objects.rollouts,
-        &objects.canaries,
-        &objects.services,
-        &objects.ingresses,
-        &objects.virtual_services,
-        &objects.http_routes,
-        &objects.traffic_splits,
-    ];
-    let mut merged = BTreeMap::new();
-    for list in lists {
-        for object in list {
-            let metadata = &object["metadata"];
-            let ours = metadata["namespace"].as_str() == Some(release.namespace.as_str())
-                && release.objects.iter().any(|r| {
-                    object["kind"].as_str() == Some(r.kind.as_str())
-                        && metadata["name"].as_str() == Some(r.name.as_str())
-                });
-            if !ours {
-                continue;
-            }
-            if let Some(annotations) = metadata["annotations"].as_object() {
-                for (key, value) in annotations {
-                    if let (true, Some(value)) = (key.starts_with("kshift.dev/"), value.as_str()) {
-                        merged.insert(key.clone(), value.to_string());
-                    }
-                }
-            }
-        }
-    }
-    merged
 }
 
 fn state_word(verdict: &Verdict) -> String {

@@ -6,6 +6,8 @@ use clap::ValueEnum;
 use color_eyre::eyre::{Result, WrapErr};
 
 use super::Cli;
+use crate::analysis::{Thresholds, verdict_of};
+use crate::cluster::discover::Objects;
 use crate::cluster::{connect, discover, fetch};
 use crate::config::Config;
 use crate::metrics::feed::{Feed, Request};
@@ -13,6 +15,7 @@ use crate::metrics::{self, Snapshot, VersionKey};
 use crate::model::Release;
 use crate::ui::sanitize;
 use serde_json::Value;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -46,6 +49,7 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
         .flat_map(|r| r.versions.iter().map(move |v| metrics::key_of(r, v)))
         .collect();
     // Without a Prometheus health is unknown, which is not an error.
+    let judged = !matches!(feed, Feed::Off(_));
     let snapshot = match feed {
         Feed::Off(_) => Snapshot::default(),
         feed => {
@@ -61,12 +65,15 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
     };
     let text = match args.output {
         Format::Json => {
-            serde_json::to_string_pretty(&with_health(&releases, &snapshot))
-                .wrap_err("writing JSON")?
+            serde_json::to_string_pretty(&with_health(
+                &releases, &objects, &snapshot, window, judged,
+            ))
+            .wrap_err("writing JSON")?
                 + "\n"
         }
         Format::Yaml => {
-            serde_saphyr::to_string(&with_health(&releases, &snapshot)).wrap_err("writing YAML")?
+            serde_saphyr::to_string(&with_health(&releases, &objects, &snapshot, window, judged))
+                .wrap_err("writing YAML")?
         }
         Format::Table => {
             for error in &snapshot.errors {
@@ -82,9 +89,16 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
 /// The window of `kshift list`'s health when neither `--window` nor the config says.
 const DEFAULT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// The releases' JSON with `health` on every version (null where unknown) and
-/// `metrics_error` on every release when metrics failed.
-fn with_health(releases: &[Release], snapshot: &Snapshot) -> Value {
+/// The releases' JSON with `health` on every version (null where unknown),
+/// `metrics_error` on every release when metrics failed, and the canary `verdict` when
+/// there are metrics at all (`judged`).
+fn with_health(
+    releases: &[Release],
+    objects: &Objects,
+    snapshot: &Snapshot,
+    window: Duration,
+    judged: bool,
+) -> Value {
     let metrics_error = (!snapshot.errors.is_empty()).then(|| snapshot.errors.join("; "));
     let listed: Vec<Value> = releases
         .iter()
@@ -102,6 +116,11 @@ fn with_health(releases: &[Release], snapshot: &Snapshot) -> Value {
             }
             if let Some(error) = &metrics_error {
                 value["metrics_error"] = Value::String(error.clone());
+            }
+            if judged {
+                let (verdict, _) =
+                    verdict_of(release, objects, snapshot, window, &Thresholds::default());
+                value["verdict"] = serde_json::to_value(verdict).unwrap_or(Value::Null);
             }
             value
         })
