@@ -204,32 +204,8 @@ mod tests {
         "/src/demo/scenarios/showcase.yaml"
     );
 
-    /// The objects of a multi-document YAML file, with the status the demo's
-    /// controllers would give Deployments that have none (all pods ready).
     fn load(path: &str) -> Objects {
-        let text = std::fs::read_to_string(path).expect("read the scenario");
-        let mut docs = Vec::new();
-        let mut current = String::new();
-        for line in text.lines().chain(["---"]) {
-            if line == "---" {
-                let doc: Value = serde_saphyr::from_str(&current).expect("parse a document");
-                if doc.is_object() {
-                    docs.push(doc);
-                }
-                current.clear();
-            } else {
-                current.push_str(line);
-                current.push('\n');
-            }
-        }
-        for doc in &mut docs {
-            if doc["kind"] == "Deployment" && doc.get("status").is_none() {
-                let replicas = doc["spec"]["replicas"].clone();
-                doc["status"] = json!({"replicas": replicas, "updatedReplicas": replicas,
-                    "readyReplicas": replicas, "availableReplicas": replicas});
-            }
-        }
-        testutil::objects(docs)
+        testutil::objects(fixtures::rolled_out(path))
     }
 
     #[test]
@@ -621,5 +597,27 @@ mod tests {
         }
         let each = start.elapsed() / runs;
         println!("discover: {count} releases from 10,000 Deployments in {each:?} per run");
+    }
+}
+
+/// Scenario files as a live cluster holds them, for tests here and in `actions`.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use serde_json::{Value, json};
+
+    /// The objects of a scenario file, with the status the demo's controllers would
+    /// give Deployments that have none (all pods ready).
+    pub(crate) fn rolled_out(path: &str) -> Vec<Value> {
+        let text = std::fs::read_to_string(path).expect("read the scenario");
+        let mut docs =
+            crate::demo::scenario::parse_documents(&text, path).expect("parse the scenario");
+        for doc in &mut docs {
+            if doc["kind"] == "Deployment" && doc.get("status").is_none() {
+                let replicas = doc["spec"]["replicas"].clone();
+                doc["status"] = json!({"replicas": replicas, "updatedReplicas": replicas,
+                    "readyReplicas": replicas, "availableReplicas": replicas});
+            }
+        }
+        docs
     }
 }

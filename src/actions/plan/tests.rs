@@ -22,32 +22,9 @@ const SHOWCASE: &str = concat!(
     "/src/demo/scenarios/showcase.yaml"
 );
 
-/// The showcase's objects as a live cluster holds them: Deployments with the
-/// status their controller writes (every pod ready).
+/// The showcase's objects as a live cluster holds them.
 fn showcase() -> Vec<Value> {
-    let text = std::fs::read_to_string(SHOWCASE).expect("read the scenario");
-    let mut docs = Vec::new();
-    let mut current = String::new();
-    for line in text.lines().chain(["---"]) {
-        if line == "---" {
-            let doc: Value = serde_saphyr::from_str(&current).expect("parse a document");
-            if doc.is_object() {
-                docs.push(doc);
-            }
-            current.clear();
-        } else {
-            current.push_str(line);
-            current.push('\n');
-        }
-    }
-    for doc in &mut docs {
-        if doc["kind"] == "Deployment" && doc.get("status").is_none() {
-            let replicas = doc["spec"]["replicas"].clone();
-            doc["status"] = json!({"replicas": replicas, "updatedReplicas": replicas,
-                "readyReplicas": replicas, "availableReplicas": replicas});
-        }
-    }
-    docs
+    crate::cluster::discover::fixtures::rolled_out(SHOWCASE)
 }
 
 /// Objects that plans are applied to as the API applies patches: merge patches
