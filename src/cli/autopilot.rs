@@ -194,6 +194,9 @@ fn check(stop: &watch::Receiver<Option<Interrupted>>) -> Result<()> {
     }
 }
 
+/// Interval errors in a row the autopilot holds through before it stops (exit 1).
+const ERRORS_TOLERATED: u32 = 3;
+
 impl Pilot<'_> {
     async fn drive(
         &self,
@@ -201,12 +204,24 @@ impl Pilot<'_> {
         mut stop: watch::Receiver<Option<Interrupted>>,
     ) -> Result<()> {
         let mut counters = Counters::default();
+        let mut errors_in_a_row = 0;
         loop {
             check(&stop)?;
             lease.renew().await.map_err(|e| eyre!(e))?;
             // Not interrupted inside: a plan is applied whole or not at all.
-            if let Outcome::Done(result) = self.interval(&mut counters).await? {
-                return result;
+            match self.interval(&mut counters).await {
+                Ok(Outcome::Done(result)) => return result,
+                Ok(Outcome::Continue) => errors_in_a_row = 0,
+                // A passing API or Prometheus error holds for an interval; a lasting one ends the run.
+                Err(error) if errors_in_a_row + 1 < ERRORS_TOLERATED => {
+                    errors_in_a_row += 1;
+                    let (namespace, name) = &self.args.release;
+                    let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ");
+                    println!(
+                        "{now} {namespace}/{name} error hold ({errors_in_a_row} of {ERRORS_TOLERATED} in a row): {error:#}"
+                    );
+                }
+                Err(error) => return Err(error),
             }
             check(&stop)?;
             tokio::select! {
