@@ -56,11 +56,14 @@ fn filter_detail_and_escapes_never_reach_the_terminal() {
     assert!(!tmux.title().contains("pwned"));
 
     tmux.keys(&["Escape"]);
+    // A key right after Escape would read as Alt-key: wait for the escape to land.
+    tmux.wait_for(10, "the list again", |s| !s.contains("ROLE "));
     tmux.keys(&["?"]);
     tmux.wait_for(10, "the help screen", |s| {
         s.contains("quit") && s.contains("filter")
     });
     tmux.keys(&["Escape"]);
+    tmux.wait_for(10, "the help to close", |s| !s.contains("navigation"));
     tmux.keys(&["q"]);
     tmux.wait_for(10, "a clean exit", |s| s.contains("exit=0"));
     assert_eq!(
@@ -119,6 +122,7 @@ fn a_broken_watch_shows_reconnecting_and_the_console_keeps_working() {
     tmux.keys(&["?"]);
     tmux.wait_for(10, "help while disconnected", |s| s.contains("filter"));
     tmux.keys(&["Escape"]);
+    tmux.wait_for(10, "the help to close", |s| !s.contains("navigation"));
     tmux.keys(&["q"]);
     tmux.wait_for(10, "a clean exit", |s| s.contains("exit=0"));
 }

@@ -603,7 +603,33 @@ mod tests {
 /// Scenario files as a live cluster holds them, for tests here and in `actions`.
 #[cfg(test)]
 pub(crate) mod fixtures {
+    use std::sync::Arc;
+
     use serde_json::{Value, json};
+
+    use super::Objects;
+
+    /// Sorts objects into `Objects` by their `kind`.
+    pub(crate) fn objects(list: Vec<Value>) -> Objects {
+        let mut o = Objects::default();
+        for v in list {
+            let target = match v.get("kind").and_then(Value::as_str) {
+                Some("Deployment") => &mut o.deployments,
+                Some("ReplicaSet") => &mut o.replicasets,
+                Some("Service") => &mut o.services,
+                Some("Ingress") => &mut o.ingresses,
+                Some("VirtualService") => &mut o.virtual_services,
+                Some("DestinationRule") => &mut o.destination_rules,
+                Some("HTTPRoute") => &mut o.http_routes,
+                Some("TrafficSplit") => &mut o.traffic_splits,
+                Some("Rollout") => &mut o.rollouts,
+                Some("Canary") => &mut o.canaries,
+                _ => continue,
+            };
+            target.push(Arc::new(v));
+        }
+        o
+    }
 
     /// The objects of a scenario file, with the status the demo's controllers would
     /// give Deployments that have none (all pods ready).

@@ -269,19 +269,6 @@ impl Tmux {
 
 impl Demo {
     /// Stops the demo server (its API goes away; the folder stays).
-    /// Instant queries Prometheus has answered, from its own counter
-    /// `prometheus_http_requests_total` read straight from its `/metrics`.
-    pub fn queries_answered(&self) -> f64 {
-        let text = http_get(&format!("{}/metrics", self.url)).unwrap_or_default();
-        text.lines()
-            .filter(|l| {
-                l.starts_with("prometheus_http_requests_total{")
-                    && l.contains("handler=\"/api/v1/query\"")
-            })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
-    }
-
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -8,8 +8,6 @@ mod rolling;
 mod routers;
 mod services;
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 
 use super::plan;
@@ -61,24 +59,7 @@ impl World {
     }
 
     fn objects(&self) -> Objects {
-        let mut o = Objects::default();
-        for v in &self.objects {
-            let list = match v["kind"].as_str() {
-                Some("Deployment") => &mut o.deployments,
-                Some("ReplicaSet") => &mut o.replicasets,
-                Some("Service") => &mut o.services,
-                Some("Ingress") => &mut o.ingresses,
-                Some("VirtualService") => &mut o.virtual_services,
-                Some("DestinationRule") => &mut o.destination_rules,
-                Some("HTTPRoute") => &mut o.http_routes,
-                Some("TrafficSplit") => &mut o.traffic_splits,
-                Some("Rollout") => &mut o.rollouts,
-                Some("Canary") => &mut o.canaries,
-                _ => continue,
-            };
-            list.push(Arc::new(v.clone()));
-        }
-        o
+        crate::cluster::discover::fixtures::objects(self.objects.clone())
     }
 
     fn release(&self, key: &str) -> Release {

@@ -1,33 +1,11 @@
 //! Small builders of objects for the recognisers' tests.
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 
-use crate::cluster::discover::{Objects, Settings, discover};
+use crate::cluster::discover::{Settings, discover};
 use crate::model::{Release, Role};
 
-/// Sorts objects into `Objects` by their `kind`.
-pub(crate) fn objects(list: Vec<Value>) -> Objects {
-    let mut o = Objects::default();
-    for v in list {
-        let target = match v.get("kind").and_then(Value::as_str) {
-            Some("Deployment") => &mut o.deployments,
-            Some("ReplicaSet") => &mut o.replicasets,
-            Some("Service") => &mut o.services,
-            Some("Ingress") => &mut o.ingresses,
-            Some("VirtualService") => &mut o.virtual_services,
-            Some("DestinationRule") => &mut o.destination_rules,
-            Some("HTTPRoute") => &mut o.http_routes,
-            Some("TrafficSplit") => &mut o.traffic_splits,
-            Some("Rollout") => &mut o.rollouts,
-            Some("Canary") => &mut o.canaries,
-            _ => continue,
-        };
-        target.push(Arc::new(v));
-    }
-    o
-}
+pub(crate) use crate::cluster::discover::fixtures::objects;
 
 pub(crate) fn run(list: Vec<Value>) -> Vec<Release> {
     discover(&objects(list), &Settings::default())
