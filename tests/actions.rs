@@ -3,28 +3,11 @@
 
 mod common;
 
-use common::{Demo, have_tool};
+use common::{Demo, Run, have_tool};
 use serde_json::Value;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn kshift(demo: &Demo, args: &[&str]) -> Run {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kshift"))
-        .env("KUBECONFIG", &demo.kubeconfig)
-        .env_remove("RUST_BACKTRACE")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run kshift");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    demo.kshift(args)
 }
 
 fn applied(demo: &Demo, args: &[&str]) -> Run {

@@ -10,18 +10,8 @@ use common::{Demo, Prometheus, have_tool};
 use serde_json::Value;
 
 fn kshift(demo: &Demo, args: &[&str]) -> (i32, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kshift"))
-        .env("KUBECONFIG", &demo.kubeconfig)
-        .env_remove("RUST_BACKTRACE")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run kshift");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let run = demo.kshift(args);
+    (run.code, run.stdout, run.stderr)
 }
 
 fn list(demo: &Demo, prometheus: &str, extra: &[&str]) -> Vec<Value> {

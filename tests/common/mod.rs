@@ -397,3 +397,29 @@ fn percent_encode(text: &str) -> String {
         })
         .collect()
 }
+
+/// What a `kshift` run printed and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Demo {
+    /// Runs the kshift binary on this demo's kubeconfig, with no terminal and one-line
+    /// errors (no backtrace).
+    pub fn kshift(&self, args: &[&str]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_kshift"))
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env_remove("RUST_BACKTRACE")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run kshift");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
