@@ -78,7 +78,8 @@ pub async fn run(cli: &Cli, args: &AutopilotArgs) -> Result<()> {
     if cli.readonly {
         return Err(Refused("read-only mode: the autopilot is not allowed".into()).into());
     }
-    let feed = super::feed(cli, None)?;
+    let config = Config::load(cli.config.as_deref())?;
+    let feed = super::feed(cli, &config, None)?;
     if let Feed::Off(_) = feed {
         return Err(eyre!(
             "the autopilot needs --prometheus URL (or metrics.prometheus in the config) to judge the canary"
@@ -97,10 +98,7 @@ pub async fn run(cli: &Cli, args: &AutopilotArgs) -> Result<()> {
             return Err(Refused("not started".into()).into());
         }
     }
-    let window = args
-        .window
-        .or(Config::load(cli.config.as_deref())?.window)
-        .unwrap_or(DEFAULT_WINDOW);
+    let window = args.window.or(config.window).unwrap_or(DEFAULT_WINDOW);
     let (client, context) = connect::from_kubeconfig(cli.context.as_deref()).await?;
     // The release must exist before its lease is taken.
     let (objects, _) = fetch::fetch(&client, Some(namespace)).await?;

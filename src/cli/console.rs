@@ -1,5 +1,6 @@
 //! Opening the console: the keymap and theme the flags name, then the loop.
 
+use crate::config::Config;
 use color_eyre::eyre::Result;
 
 use super::Cli;
@@ -62,7 +63,11 @@ pub async fn open(cli: &Cli, start: Start) -> Result<()> {
 pub async fn on_kubeconfig(cli: &Cli) -> Result<()> {
     let (client, context) =
         crate::cluster::connect::from_kubeconfig(cli.context.as_deref()).await?;
-    let feed = std::sync::Arc::new(super::feed(cli, None)?);
+    let feed = std::sync::Arc::new(super::feed(
+        cli,
+        &Config::load(cli.config.as_deref())?,
+        None,
+    )?);
     let start = Start {
         feed,
         connector: Connector::Kubeconfig,

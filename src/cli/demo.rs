@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::config::Config;
 use color_eyre::eyre::{Result, WrapErr};
 
 use crate::console::{Connector, Start};
@@ -77,7 +78,11 @@ pub async fn run(cli: &super::Cli, args: &DemoArgs) -> Result<()> {
         return wait_for_shutdown().await;
     }
     let client = cluster.client();
-    let feed = std::sync::Arc::new(super::feed(cli, Some(&cluster))?);
+    let feed = std::sync::Arc::new(super::feed(
+        cli,
+        &Config::load(cli.config.as_deref())?,
+        Some(&cluster),
+    )?);
     let start = Start {
         feed,
         connector: Connector::Fixed(client.clone()),

@@ -43,7 +43,7 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
     }
     let config = Config::load(cli.config.as_deref())?;
     let window = args.window.or(config.window).unwrap_or(DEFAULT_WINDOW);
-    let feed = super::feed(cli, None)?;
+    let feed = super::feed(cli, &config, None)?;
     let keys: Vec<VersionKey> = releases
         .iter()
         .flat_map(|r| r.versions.iter().map(move |v| metrics::key_of(r, v)))

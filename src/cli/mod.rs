@@ -104,9 +104,8 @@ impl Cli {
 
 /// Where health comes from: `--prometheus` (or the config's), else the demo's simulator
 /// when there is one, else nothing, with the reason.
-pub fn feed(cli: &Cli, demo: Option<&crate::demo::Cluster>) -> Result<Feed> {
-    let config = Config::load(cli.config.as_deref())?;
-    match cli.prometheus.clone().or(config.prometheus) {
+pub fn feed(cli: &Cli, config: &Config, demo: Option<&crate::demo::Cluster>) -> Result<Feed> {
+    match cli.prometheus.clone().or_else(|| config.prometheus.clone()) {
         Some(url) => {
             let (templates, warnings) = Templates::from_toml(&config.text);
             for warning in warnings {
