@@ -3,6 +3,7 @@
 //! (I/O) checks them with a server-side dry run, sends them in order, and leaves a trace.
 
 pub mod apply;
+pub mod checked;
 pub mod plan;
 
 pub use plan::plan;

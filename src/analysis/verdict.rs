@@ -176,6 +176,17 @@ pub enum State {
     Failing,
 }
 
+impl State {
+    /// The word the JSON output uses: `healthy`, `inconclusive`, `failing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Healthy => "healthy",
+            State::Inconclusive => "inconclusive",
+            State::Failing => "failing",
+        }
+    }
+}
+
 /// A verdict with its reason and the numbers behind it (`None` where unknown).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
@@ -511,7 +522,7 @@ pub(crate) fn parse_ceiling(text: &str) -> Result<Option<f64>, &'static str> {
 }
 
 /// A number of requests: finite, 0 or more.
-fn parse_count(text: &str) -> Result<f64, &'static str> {
+pub(crate) fn parse_count(text: &str) -> Result<f64, &'static str> {
     let expected = "a number of requests such as 100";
     let value = text.parse::<f64>().map_err(|_| expected)?;
     if value.is_finite() && value >= 0.0 {

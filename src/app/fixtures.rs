@@ -46,6 +46,8 @@ pub fn release(
         last_change: Some(changed.into()),
         change_causes: Vec::new(),
         thresholds: Thresholds::default(),
+        annotations: Default::default(),
+        autopilot: None,
     }
 }
 

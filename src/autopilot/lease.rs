@@ -121,6 +121,14 @@ impl Lease {
                     metadata: ObjectMeta {
                         name: Some(name.clone()),
                         namespace: Some(namespace.to_string()),
+                        // So that consoles watch these Leases and no others.
+                        labels: Some(
+                            [(
+                                "app.kubernetes.io/managed-by".to_string(),
+                                "kshift".to_string(),
+                            )]
+                            .into(),
+                        ),
                         ..ObjectMeta::default()
                     },
                     spec: Some(spec),

@@ -1,6 +1,7 @@
 //! The autopilot: every interval, a verdict on the canary (or the preview) and a
-//! decision. `decide` is the pure state machine; `lease` is the Kubernetes Lease that
-//! lets only one autopilot drive a release at a time.
+//! decision. `decide` is the pure state machine; `driver` runs it against a cluster
+//! (for `kshift autopilot` and the console); `lease` is the Kubernetes Lease that lets
+//! only one autopilot drive a release at a time.
 //!
 //! # The state machine
 //!
@@ -17,6 +18,7 @@
 //!   would let a canary that fails in every window with data, between windows without,
 //!   escape rollback forever (and a healthy one never step on sparse traffic).
 
+pub mod driver;
 pub mod lease;
 
 use crate::analysis::{State, Verdict, candidate};
@@ -164,6 +166,8 @@ mod tests {
             last_change: None,
             change_causes: Vec::new(),
             thresholds: Default::default(),
+            annotations: Default::default(),
+            autopilot: None,
         }
     }
 

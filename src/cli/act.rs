@@ -8,22 +8,11 @@ use serde_json::json;
 
 use super::Cli;
 use crate::actions::apply::{Executor, Failure};
-use crate::actions::{Options, Plan, Verb, plan};
-use crate::cluster::discover::Objects;
+pub use crate::actions::checked::Refused;
+use crate::actions::checked::{apply_failed, checked_plan, dry_run_failed};
+use crate::actions::{Options, Plan, Verb};
 use crate::cluster::{connect, discover, fetch};
 use crate::model::Release;
-
-/// An action refused (precondition, conflict, forbidden, read-only): exit code 3.
-#[derive(Debug)]
-pub struct Refused(pub String);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Refused {}
 
 #[derive(Debug, clap::Args)]
 pub struct ActArgs {
@@ -111,47 +100,6 @@ pub(super) fn find<'a>(
         .ok_or_else(|| eyre!("no release {namespace}/{name} (kshift list -n {namespace} shows the releases there)"))
 }
 
-/// `verb` planned on `release` and checked: refused (exit 3) in read-only mode, when
-/// the planner refuses or RBAC forbids it; the server's dry-run verdict is returned for
-/// the caller to report.
-pub(super) async fn checked_plan(
-    cli: &Cli,
-    executor: &Executor,
-    release: &Release,
-    objects: &Objects,
-    verb: Verb,
-    options: &Options,
-) -> Result<(Plan, Result<(), Failure>)> {
-    if cli.readonly {
-        return Err(Refused(format!("read-only mode: {} is not allowed", verb.as_str())).into());
-    }
-    let plan = plan::plan(release, objects, verb, options)
-        .map_err(|r| Refused(format!("refused: {r}")))?;
-    executor
-        .authorize(&plan)
-        .await
-        .map_err(|f| Refused(f.to_string()))?;
-    let verdict = executor.dry_run(&plan).await;
-    Ok((plan, verdict))
-}
-
-/// A failed server dry run as an error: refused (exit 3) for a conflict or a
-/// prohibition, an error (exit 1) otherwise.
-pub(super) fn dry_run_failed(failure: &Failure) -> color_eyre::Report {
-    match failure {
-        Failure::Error(m) => eyre!("the server's dry run failed: {m}"),
-        other => Refused(other.to_string()).into(),
-    }
-}
-
-/// A failed apply as an error, as `dry_run_failed` does.
-pub(super) fn apply_failed(failure: Failure) -> color_eyre::Report {
-    match failure {
-        Failure::Error(m) => eyre!("{m}"),
-        other => Refused(other.to_string()).into(),
-    }
-}
-
 pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
     let (namespace, name) = &args.release;
     let (client, context) = connect::from_kubeconfig(cli.context.as_deref()).await?;
@@ -160,7 +108,7 @@ pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
     let release = find(&releases, namespace, name)?;
     let executor = Executor::new(client, &context).await;
     let (plan, verdict) = checked_plan(
-        cli,
+        cli.readonly,
         &executor,
         release,
         &objects,

@@ -7,7 +7,6 @@ use color_eyre::eyre::{Result, WrapErr};
 
 use super::Cli;
 use crate::analysis::{Thresholds, verdict_of};
-use crate::cluster::discover::Objects;
 use crate::cluster::{connect, discover, fetch};
 use crate::config::Config;
 use crate::metrics::feed::{Feed, Request};
@@ -49,7 +48,7 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
         .flat_map(|r| r.versions.iter().map(move |v| metrics::key_of(r, v)))
         .collect();
     // Without a Prometheus health is unknown, which is not an error.
-    let judged = !matches!(feed, Feed::Off(_));
+    let judged = (!matches!(feed, Feed::Off(_))).then_some(&config.thresholds);
     let snapshot = match feed {
         Feed::Off(_) => Snapshot::default(),
         feed => {
@@ -65,16 +64,12 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
     };
     let text = match args.output {
         Format::Json => {
-            serde_json::to_string_pretty(&with_health(
-                &releases, &objects, &snapshot, window, judged,
-            ))
-            .wrap_err("writing JSON")?
+            serde_json::to_string_pretty(&with_health(&releases, &snapshot, window, judged))
+                .wrap_err("writing JSON")?
                 + "\n"
         }
-        Format::Yaml => {
-            serde_saphyr::to_string(&with_health(&releases, &objects, &snapshot, window, judged))
-                .wrap_err("writing YAML")?
-        }
+        Format::Yaml => serde_saphyr::to_string(&with_health(&releases, &snapshot, window, judged))
+            .wrap_err("writing YAML")?,
         Format::Table => {
             for error in &snapshot.errors {
                 eprintln!("kshift: metrics: {error}");
@@ -91,13 +86,12 @@ const DEFAULT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The releases' JSON with `health` on every version (null where unknown),
 /// `metrics_error` on every release when metrics failed, and the canary `verdict` when
-/// there are metrics at all (`judged`).
+/// there are metrics at all (`judged`, with the thresholds before the annotations).
 fn with_health(
     releases: &[Release],
-    objects: &Objects,
     snapshot: &Snapshot,
     window: Duration,
-    judged: bool,
+    judged: Option<&Thresholds>,
 ) -> Value {
     let metrics_error = (!snapshot.errors.is_empty()).then(|| snapshot.errors.join("; "));
     let listed: Vec<Value> = releases
@@ -117,9 +111,8 @@ fn with_health(
             if let Some(error) = &metrics_error {
                 value["metrics_error"] = Value::String(error.clone());
             }
-            if judged {
-                let (verdict, _) =
-                    verdict_of(release, objects, snapshot, window, &Thresholds::default());
+            if let Some(thresholds) = judged {
+                let (verdict, _) = verdict_of(release, snapshot, window, thresholds);
                 value["verdict"] = serde_json::to_value(verdict).unwrap_or(Value::Null);
             }
             value

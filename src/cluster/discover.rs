@@ -26,6 +26,8 @@ pub struct Objects {
     pub traffic_splits: Vec<Arc<Value>>,
     pub rollouts: Vec<Arc<Value>>,
     pub canaries: Vec<Arc<Value>>,
+    /// The autopilots' Leases (labelled `app.kubernetes.io/managed-by: kshift`).
+    pub leases: Vec<Arc<Value>>,
 }
 
 /// What recognition may be told; everything else it reads from the objects.
@@ -69,7 +71,46 @@ pub fn discover(objects: &Objects, settings: &Settings) -> Vec<Release> {
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
     };
-    discover_on(&lists, settings, threads)
+    let mut releases = discover_on(&lists, settings, threads);
+    note_autopilots(&mut releases, &objects.leases);
+    releases
+}
+
+/// Attaches to each release the holder of its autopilot Lease, if there is one.
+fn note_autopilots(releases: &mut [Release], leases: &[Arc<Value>]) {
+    if leases.is_empty() {
+        return;
+    }
+    let by_name: HashMap<(&str, &str), &Value> = leases
+        .iter()
+        .filter_map(|lease| {
+            let meta = lease.get("metadata")?;
+            Some((
+                (str_at(meta, &["namespace"])?, str_at(meta, &["name"])?),
+                &**lease,
+            ))
+        })
+        .collect();
+    for release in releases {
+        let name = crate::autopilot::lease::name_for(&release.name);
+        let Some(spec) = by_name
+            .get(&(release.namespace.as_str(), name.as_str()))
+            .and_then(|lease| lease.get("spec"))
+        else {
+            continue;
+        };
+        let Some(holder) = str_at(spec, &["holderIdentity"]).filter(|h| !h.is_empty()) else {
+            continue;
+        };
+        let renewed = str_at(spec, &["renewTime"])
+            .or_else(|| str_at(spec, &["acquireTime"]))
+            .and_then(crate::ages::parse_rfc3339);
+        release.autopilot = Some(crate::model::Pilot {
+            holder: holder.to_string(),
+            renewed,
+            duration_s: spec["leaseDurationSeconds"].as_i64().unwrap_or(0),
+        });
+    }
 }
 
 /// `discover` with the work spread over `threads` threads.
@@ -447,7 +488,8 @@ mod tests {
             http_routes: arcs.clone(),
             traffic_splits: arcs.clone(),
             rollouts: arcs.clone(),
-            canaries: arcs,
+            canaries: arcs.clone(),
+            leases: arcs,
         };
         let releases = discover(&objects, &Settings::default());
         // The named objects become releases (two rollouts and two canaries
@@ -598,6 +640,45 @@ mod tests {
         let each = start.elapsed() / runs;
         println!("discover: {count} releases from 10,000 Deployments in {each:?} per run");
     }
+
+    #[test]
+    fn an_autopilot_lease_names_its_holder_on_the_release() {
+        let deployment = |name: &str| {
+            json!({"kind": "Deployment", "metadata": {"name": name, "namespace": "shop"},
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                    "template": {"metadata": {"labels": {"app": name}}}}})
+        };
+        let lease = |namespace: &str, name: &str, holder: &str| {
+            json!({"kind": "Lease", "metadata": {"name": name, "namespace": namespace},
+                "spec": {"holderIdentity": holder, "leaseDurationSeconds": 90,
+                    "renewTime": "2026-11-22T04:00:00.000000Z"}})
+        };
+        let objects = super::fixtures::objects(vec![
+            deployment("web"),
+            deployment("api"),
+            deployment("db"),
+            lease("shop", "kshift-autopilot-web", "ana@laptop/42"),
+            // Another namespace's, an unheld one, and one not named after a release.
+            lease("other", "kshift-autopilot-api", "bo@host/1"),
+            lease("shop", "kshift-autopilot-db", ""),
+            lease("shop", "kshift-autopilot-nothing", "cy@host/2"),
+        ]);
+        let releases = discover(&objects, &Settings::default());
+        let pilot = |name: &str| {
+            releases
+                .iter()
+                .find(|r| r.name == name)
+                .and_then(|r| r.autopilot.clone())
+        };
+        let web = pilot("web").expect("web's autopilot");
+        assert_eq!(web.holder, "ana@laptop/42");
+        let renewed = crate::ages::parse_rfc3339("2026-11-22T04:00:00Z").unwrap();
+        assert_eq!((web.renewed, web.duration_s), (Some(renewed), 90));
+        assert!(!web.lapsed(renewed + 90));
+        assert!(web.lapsed(renewed + 91));
+        assert_eq!(pilot("api"), None);
+        assert_eq!(pilot("db"), None);
+    }
 }
 
 /// Scenario files as a live cluster holds them, for tests here and in `actions`.
@@ -624,6 +705,7 @@ pub(crate) mod fixtures {
                 Some("TrafficSplit") => &mut o.traffic_splits,
                 Some("Rollout") => &mut o.rollouts,
                 Some("Canary") => &mut o.canaries,
+                Some("Lease") => &mut o.leases,
                 _ => continue,
             };
             target.push(Arc::new(v));

@@ -20,7 +20,11 @@ pub async fn fetch(client: &Client, namespace: Option<&str>) -> Result<(Objects,
             Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
             None => Api::all_with(client.clone(), &resource),
         };
-        match api.list(&ListParams::default()).await {
+        let mut params = ListParams::default();
+        if let Some(labels) = source.labels {
+            params = params.labels(labels);
+        }
+        match api.list(&params).await {
             Ok(list) => {
                 let slot = source.slot.of(&mut objects);
                 for item in list.items {

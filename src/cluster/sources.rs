@@ -23,6 +23,7 @@ pub enum Slot {
     TrafficSplits,
     Rollouts,
     Canaries,
+    Leases,
 }
 
 impl Slot {
@@ -38,6 +39,7 @@ impl Slot {
             Slot::TrafficSplits => &mut objects.traffic_splits,
             Slot::Rollouts => &mut objects.rollouts,
             Slot::Canaries => &mut objects.canaries,
+            Slot::Leases => &mut objects.leases,
         }
     }
 }
@@ -50,21 +52,28 @@ pub struct Source {
     pub versions: &'static [&'static str],
     pub kind: &'static str,
     pub plural: &'static str,
+    /// Only the objects with these labels (a label selector), where not all are wanted.
+    pub labels: Option<&'static str>,
 }
 
 #[rustfmt::skip]
 pub const SOURCES: &[Source] = &[
-    Source { slot: Slot::Deployments, group: "apps", versions: &["v1"], kind: "Deployment", plural: "deployments" },
-    Source { slot: Slot::ReplicaSets, group: "apps", versions: &["v1"], kind: "ReplicaSet", plural: "replicasets" },
-    Source { slot: Slot::Services, group: "", versions: &["v1"], kind: "Service", plural: "services" },
-    Source { slot: Slot::Ingresses, group: "networking.k8s.io", versions: &["v1"], kind: "Ingress", plural: "ingresses" },
-    Source { slot: Slot::VirtualServices, group: "networking.istio.io", versions: &["v1", "v1beta1", "v1alpha3"], kind: "VirtualService", plural: "virtualservices" },
-    Source { slot: Slot::DestinationRules, group: "networking.istio.io", versions: &["v1", "v1beta1", "v1alpha3"], kind: "DestinationRule", plural: "destinationrules" },
-    Source { slot: Slot::HttpRoutes, group: "gateway.networking.k8s.io", versions: &["v1", "v1beta1"], kind: "HTTPRoute", plural: "httproutes" },
-    Source { slot: Slot::TrafficSplits, group: "split.smi-spec.io", versions: &["v1alpha4", "v1alpha3", "v1alpha2", "v1alpha1"], kind: "TrafficSplit", plural: "trafficsplits" },
-    Source { slot: Slot::Rollouts, group: "argoproj.io", versions: &["v1alpha1"], kind: "Rollout", plural: "rollouts" },
-    Source { slot: Slot::Canaries, group: "flagger.app", versions: &["v1beta1"], kind: "Canary", plural: "canaries" },
+    Source { slot: Slot::Deployments, group: "apps", versions: &["v1"], kind: "Deployment", plural: "deployments", labels: None },
+    Source { slot: Slot::ReplicaSets, group: "apps", versions: &["v1"], kind: "ReplicaSet", plural: "replicasets", labels: None },
+    Source { slot: Slot::Services, group: "", versions: &["v1"], kind: "Service", plural: "services", labels: None },
+    Source { slot: Slot::Ingresses, group: "networking.k8s.io", versions: &["v1"], kind: "Ingress", plural: "ingresses", labels: None },
+    Source { slot: Slot::VirtualServices, group: "networking.istio.io", versions: &["v1", "v1beta1", "v1alpha3"], kind: "VirtualService", plural: "virtualservices", labels: None },
+    Source { slot: Slot::DestinationRules, group: "networking.istio.io", versions: &["v1", "v1beta1", "v1alpha3"], kind: "DestinationRule", plural: "destinationrules", labels: None },
+    Source { slot: Slot::HttpRoutes, group: "gateway.networking.k8s.io", versions: &["v1", "v1beta1"], kind: "HTTPRoute", plural: "httproutes", labels: None },
+    Source { slot: Slot::TrafficSplits, group: "split.smi-spec.io", versions: &["v1alpha4", "v1alpha3", "v1alpha2", "v1alpha1"], kind: "TrafficSplit", plural: "trafficsplits", labels: None },
+    Source { slot: Slot::Rollouts, group: "argoproj.io", versions: &["v1alpha1"], kind: "Rollout", plural: "rollouts", labels: None },
+    Source { slot: Slot::Canaries, group: "flagger.app", versions: &["v1beta1"], kind: "Canary", plural: "canaries", labels: None },
+    // Only kshift's own: every node and controller of a cluster renews a Lease every few seconds.
+    Source { slot: Slot::Leases, group: "coordination.k8s.io", versions: &["v1"], kind: "Lease", plural: "leases", labels: Some(OWN_LEASES) },
 ];
+
+/// The label selector of the autopilots' Leases.
+pub const OWN_LEASES: &str = "app.kubernetes.io/managed-by=kshift";
 
 /// A source this cluster serves, at the version picked for it.
 #[derive(Debug, Clone)]

@@ -143,7 +143,11 @@ async fn watch_kind(
     updates: mpsc::UnboundedSender<Update>,
 ) {
     let kind = served.source.plural;
-    let stream = watcher(api, watcher::Config::default())
+    let mut config = watcher::Config::default();
+    if let Some(labels) = served.source.labels {
+        config = config.labels(labels);
+    }
+    let stream = watcher(api, config)
         .default_backoff()
         .modify(|object| object.managed_fields_mut().clear());
     futures::pin_mut!(stream);

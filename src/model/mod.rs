@@ -184,6 +184,33 @@ pub struct Release {
     /// The limits its health is judged by.
     #[serde(skip)]
     pub thresholds: Thresholds,
+    /// Its objects' `kshift.dev/` annotations (a router's over a Service's over a
+    /// workload's, where several set one): the verdict's thresholds and the like.
+    #[serde(skip)]
+    pub annotations: std::collections::BTreeMap<String, String>,
+    /// The autopilot driving it, as its Lease tells (`kshift-autopilot-<name>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autopilot: Option<Pilot>,
+}
+
+/// Who holds a release's autopilot Lease, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pilot {
+    /// `user@host/pid`.
+    pub holder: String,
+    /// Unix seconds of its last renewal (or acquisition).
+    pub renewed: Option<i64>,
+    /// How long a renewal holds, in seconds.
+    pub duration_s: i64,
+}
+
+impl Pilot {
+    /// Whether the holder has let the Lease lapse by `now` (Unix seconds): its
+    /// autopilot is gone without releasing it, and another may take over.
+    pub fn lapsed(&self, now: i64) -> bool {
+        self.renewed
+            .is_none_or(|renewed| renewed.saturating_add(self.duration_s) < now)
+    }
 }
 
 /// Limits of a release's health, from the annotations `kshift.dev/max-error-rate`

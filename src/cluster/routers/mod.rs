@@ -110,6 +110,8 @@ impl<'a, 's> Ctx<'a, 's> {
             last_change: last_change(values.iter().map(|(_, v)| *v)),
             change_causes: change_causes(&values),
             thresholds,
+            annotations: thresholds::kshift_annotations(&values),
+            autopilot: None,
         });
     }
 }

@@ -1,6 +1,8 @@
 //! A release's health limits, from annotations on its objects: the router's
 //! first, then a Service's, then a workload's.
 
+use std::collections::BTreeMap;
+
 use crate::analysis::verdict::{parse_ceiling as ceiling, parse_rate};
 use serde_json::Value;
 
@@ -33,6 +35,30 @@ pub(super) fn thresholds(objects: &[(Id, &Value)], warnings: &mut Vec<String>) -
         max_error_rate: read(MAX_ERROR_RATE, rate),
         max_p99_ms: read(MAX_P99_MS, ceiling),
     }
+}
+
+/// The objects' `kshift.dev/` annotations; where several set one, the value of the
+/// object that ranks first (a router, then a Service, then a workload).
+pub(super) fn kshift_annotations(objects: &[(Id, &Value)]) -> BTreeMap<String, String> {
+    let mut ranked: Vec<&(Id, &Value)> = objects.iter().collect();
+    // Last ranked first, so that the first-ranked object's value is written last.
+    ranked.sort_by_key(|(id, _)| std::cmp::Reverse(annotation_rank(id.kind)));
+    let mut merged = BTreeMap::new();
+    for (_, object) in ranked {
+        let Some(annotations) = object
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for (key, value) in annotations {
+            if let (true, Some(value)) = (key.starts_with("kshift.dev/"), value.as_str()) {
+                merged.insert(key.clone(), value.to_string());
+            }
+        }
+    }
+    merged
 }
 
 /// Reads an annotation's value: a limit, none, or what was expected instead.
@@ -76,6 +102,34 @@ mod tests {
         let none = object(json!({MAX_P99_MS: "None"}));
         let found = thresholds(&[(id(ObjKind::Service), &none)], &mut warnings);
         assert_eq!((found.max_p99_ms, warnings.len()), (None, 0));
+    }
+
+    #[test]
+    fn kshift_annotations_are_merged_with_the_router_first() {
+        let workload = object(
+            json!({MAX_ERROR_RATE: "0.2", "kshift.dev/min-requests": "10",
+            "other.io/x": "y"}),
+        );
+        let service = object(json!({MAX_ERROR_RATE: "0.1", "kshift.dev/error-margin": "2%"}));
+        let router = object(json!({MAX_ERROR_RATE: "5%"}));
+        let objects = [
+            (id(ObjKind::Deployment), &workload),
+            (id(ObjKind::VirtualService), &router),
+            (id(ObjKind::Service), &service),
+        ];
+        let merged = kshift_annotations(&objects);
+        let pairs: Vec<(&str, &str)> = merged
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("kshift.dev/error-margin", "2%"),
+                (MAX_ERROR_RATE, "5%"),
+                ("kshift.dev/min-requests", "10"),
+            ]
+        );
     }
 
     #[test]

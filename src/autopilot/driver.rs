@@ -1,0 +1,330 @@
+//! One autopilot interval against a cluster, shared by `kshift autopilot` and the
+//! console: read the release, judge its canary (or preview) against stable (or active)
+//! on the metrics window, decide (`decide`), and carry a step or a rollback out as
+//! `kshift step|rollback --yes` would, with the autopilot's Event reasons.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, eyre};
+use kube::Client;
+use tokio::sync::watch;
+
+use super::lease::Lease;
+use super::{Counters, Decision, Settings, decide};
+use crate::actions::apply::{Executor, Label};
+use crate::actions::checked::{Refused, apply_failed, checked_plan, dry_run_failed};
+use crate::actions::{Options, Verb};
+use crate::analysis::{Thresholds, Verdict, baseline, candidate, verdict_of};
+use crate::cluster::discover::{self, Objects};
+use crate::cluster::fetch;
+use crate::metrics::feed::{Feed, Request};
+use crate::metrics::{self, Snapshot};
+use crate::model::{Release, Strategy};
+
+/// What drives one release.
+pub struct Driver {
+    pub namespace: String,
+    pub name: String,
+    pub client: Client,
+    pub executor: Arc<Executor>,
+    pub feed: Arc<Feed>,
+    /// The window each verdict is computed over.
+    pub window: Duration,
+    /// The verdict's thresholds before the release's annotations (the config's).
+    pub thresholds: Thresholds,
+    pub settings: Settings,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum End {
+    /// At the maximum weight, or flipped (blue/green).
+    Promoted,
+    /// Rolled back, with the verdict's reason.
+    RolledBack(String),
+}
+
+/// One interval, as logged and shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub verdict: Verdict,
+    /// The decision as carried out: `step`, `hold`, `rollback`, `promoted`, `paused`,
+    /// `step (promoted)`, or `hold` for a step the planner or the server refused.
+    pub decision: &'static str,
+    /// The candidate's weight when the interval started.
+    pub weight: f64,
+    pub counters: Counters,
+    /// The decision's reason, the verdict's and what was applied, in words.
+    pub reason: String,
+    /// The canary weight the next step goes to, while there is one.
+    pub next_weight: Option<f64>,
+    pub end: Option<End>,
+}
+
+impl Record {
+    /// The one log line `kshift autopilot` prints for the interval.
+    pub fn line(&self, key: &str, settings: &Settings, at: jiff::Timestamp) -> String {
+        format!(
+            "{} {key} {} {} weight {}% healthy {}/{} failing {}/{}: {}",
+            at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            self.verdict.state.as_str(),
+            self.decision,
+            percent(self.weight),
+            self.counters.healthy,
+            settings.healthy_intervals,
+            self.counters.failing,
+            settings.failing_intervals,
+            self.reason
+        )
+    }
+}
+
+/// What `Driver::drive` reports as it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report {
+    Interval(Record),
+    /// An interval failed (the API or Prometheus not answering) and holds.
+    ErrorHold {
+        error: String,
+        in_a_row: u32,
+    },
+}
+
+/// How `Driver::drive` came back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finish {
+    Ended(End),
+    /// Told to stop, between two intervals.
+    Stopped,
+}
+
+/// Interval errors in a row the autopilot holds through before it stops with an error.
+pub const ERRORS_TOLERATED: u32 = 3;
+
+impl Driver {
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// Drives the release every `every` until it is promoted or rolled back, or until
+    /// `stop` holds `Some`: renews the lease, runs an interval, reports it. A stop is
+    /// only heeded between intervals: a plan is applied whole or not at all.
+    pub async fn drive<S>(
+        &self,
+        lease: &mut Lease,
+        every: Duration,
+        stop: &mut watch::Receiver<Option<S>>,
+        mut report: impl FnMut(Report),
+    ) -> Result<Finish> {
+        let mut counters = Counters::default();
+        let mut errors_in_a_row = 0;
+        loop {
+            if stop.borrow().is_some() {
+                return Ok(Finish::Stopped);
+            }
+            lease.renew().await.map_err(|e| eyre!(e))?;
+            match self.interval(&mut counters).await {
+                Ok(record) => {
+                    errors_in_a_row = 0;
+                    let end = record.end.clone();
+                    report(Report::Interval(record));
+                    if let Some(end) = end {
+                        return Ok(Finish::Ended(end));
+                    }
+                }
+                // A passing API or Prometheus error holds for an interval; a lasting one
+                // ends the run.
+                Err(error) if errors_in_a_row + 1 < ERRORS_TOLERATED => {
+                    errors_in_a_row += 1;
+                    report(Report::ErrorHold {
+                        error: format!("{error:#}"),
+                        in_a_row: errors_in_a_row,
+                    });
+                }
+                Err(error) => return Err(error),
+            }
+            if stop.borrow().is_some() {
+                return Ok(Finish::Stopped);
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// One interval: read, judge, decide, act. A step the planner or the server refuses
+    /// holds (the next interval tries again); any other failure is an error.
+    pub async fn interval(&self, counters: &mut Counters) -> Result<Record> {
+        let (namespace, name) = (&self.namespace, &self.name);
+        let (objects, _) = fetch::fetch(&self.client, Some(namespace)).await?;
+        let releases = discover::discover(&objects, &discover::Settings::default());
+        let release = releases
+            .iter()
+            .find(|r| &r.namespace == namespace && &r.name == name)
+            .ok_or_else(|| {
+                eyre!("no release {namespace}/{name}: it is gone, the autopilot stops")
+            })?;
+        let (verdict, errors) = self.judge(release).await;
+        let decision = decide(release, &verdict, counters, &self.settings);
+        let weight = candidate(release).map_or(0.0, |v| v.weight);
+        let mut reason = match &decision {
+            Decision::Hold(why) => format!("{why} ({})", verdict.reason),
+            Decision::Paused => format!(
+                "paused: nothing until it is resumed (kshift resume {namespace}/{name}); {}",
+                verdict.reason
+            ),
+            Decision::Promoted => format!(
+                "the canary is at {}%, the maximum weight {}%",
+                percent(weight),
+                percent(self.settings.max_weight)
+            ),
+            Decision::Step | Decision::Rollback => verdict.reason.clone(),
+        };
+        if !errors.is_empty() {
+            reason.push_str(&format!("; metrics: {}", errors.join("; ")));
+        }
+        let mut shown = decision.as_str();
+        let mut end = None;
+        match decision {
+            Decision::Hold(_) | Decision::Paused => {}
+            Decision::Promoted => end = Some(End::Promoted),
+            Decision::Step => {
+                let verb = step_verb(release, weight);
+                match self.act(release, &objects, verb, &verdict).await {
+                    Ok(summary) => {
+                        reason = format!("{} {summary}; {reason}", verb.as_str());
+                        if release.strategy == Strategy::BlueGreen {
+                            // Flipped: the preview is live, and roles have changed sides.
+                            shown = "step (promoted)";
+                            end = Some(End::Promoted);
+                        }
+                    }
+                    Err(error) if error.downcast_ref::<Refused>().is_some() => {
+                        shown = "hold";
+                        reason = format!("{} refused: {error}; {reason}", verb.as_str());
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            Decision::Rollback => {
+                let summary = self
+                    .act(release, &objects, Verb::Rollback, &verdict)
+                    .await?;
+                reason = format!("rollback {summary}; {reason}");
+                end = Some(End::RolledBack(verdict.reason.clone()));
+            }
+        }
+        Ok(Record {
+            next_weight: next_weight(release, weight, &self.settings),
+            verdict,
+            decision: shown,
+            weight,
+            counters: *counters,
+            reason,
+            end,
+        })
+    }
+
+    /// The verdict on the release's candidate against its baseline, with the metrics'
+    /// errors.
+    async fn judge(&self, release: &Release) -> (Verdict, Vec<String>) {
+        let (canary, stable) = (candidate(release), baseline(release));
+        let keys: Vec<_> = [canary, stable]
+            .into_iter()
+            .flatten()
+            .map(|v| metrics::key_of(release, v))
+            .collect();
+        let snapshot: Snapshot = self
+            .feed
+            .refresh(
+                &keys,
+                Request {
+                    window: self.window,
+                    history: false,
+                },
+            )
+            .await;
+        let (verdict, warnings) = verdict_of(release, &snapshot, self.window, &self.thresholds);
+        let mut errors = snapshot.errors;
+        errors.extend(warnings);
+        (verdict, errors)
+    }
+
+    /// Plans, checks and applies `verb` as `kshift <verb> --yes` does, with the
+    /// autopilot's Event reason and the verdict in the Event; the plan's summary.
+    async fn act(
+        &self,
+        release: &Release,
+        objects: &Objects,
+        verb: Verb,
+        verdict: &Verdict,
+    ) -> Result<String> {
+        let (plan, dry_run) = checked_plan(
+            false,
+            &self.executor,
+            release,
+            objects,
+            verb,
+            &Options::default(),
+        )
+        .await?;
+        dry_run.map_err(|f| dry_run_failed(&f))?;
+        let reason = if verb == Verb::Rollback {
+            "KshiftAutopilotRollback"
+        } else {
+            "KshiftAutopilotStep"
+        };
+        let label = Label {
+            reason: reason.into(),
+            note: format!(
+                "; autopilot verdict {}: {}",
+                verdict.state.as_str(),
+                verdict.reason
+            ),
+        };
+        self.executor
+            .apply_labelled(&plan, &label)
+            .await
+            .map_err(apply_failed)?;
+        Ok(plan.summary)
+    }
+}
+
+/// The verb of a step forward: flip for blue/green, promote past the plan's last step,
+/// step otherwise.
+fn step_verb(release: &Release, weight: f64) -> Verb {
+    if release.strategy == Strategy::BlueGreen {
+        Verb::Flip
+    } else if release.plan.iter().all(|&w| w <= weight + 1e-9) {
+        Verb::Promote
+    } else {
+        Verb::Step
+    }
+}
+
+/// The canary weight a step forward from `weight` reaches: the plan's next weight, or
+/// 100 past its end; `None` for blue/green, whose step is the flip.
+fn next_weight(release: &Release, weight: f64, settings: &Settings) -> Option<f64> {
+    if release.strategy == Strategy::BlueGreen || weight >= settings.max_weight - 1e-9 {
+        return None;
+    }
+    let next = release
+        .plan
+        .iter()
+        .copied()
+        .find(|&w| w > weight + 1e-9)
+        .unwrap_or(100.0);
+    Some(next)
+}
+
+/// A weight as text: `10`, `33.33`.
+pub fn percent(w: f64) -> String {
+    let rounded = (w * 100.0).round() / 100.0;
+    if rounded.fract() == 0.0 {
+        format!("{rounded:.0}")
+    } else {
+        format!("{rounded}")
+    }
+}
