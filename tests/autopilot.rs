@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Demo, Prometheus, have_tool};
+use common::{Demo, Prometheus, Tmux, have_tool};
 
 fn scraped_showcase() -> Option<(Demo, Prometheus)> {
     if !have_tool("prometheus") || !have_tool("kubectl") {
@@ -431,4 +431,151 @@ fn refusals_and_errors_before_driving_and_holding_without_metrics() {
     }
     assert_eq!(weights(&demo), "90 10");
     assert_no_lease(&demo);
+}
+
+/// The lease's holder, or `None` when there is no lease.
+fn lease_holder(demo: &Demo) -> Option<String> {
+    let out = demo.kubectl(&[
+        "get",
+        "lease",
+        "kshift-autopilot-reviews",
+        "-n",
+        "shop",
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ]);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The console's autopilot, end to end: asked in the popup, driving the release with
+/// its Lease held, a headless one refused meanwhile, stopped with the key (Lease
+/// released, weights left where they were), another's autopilot shown with its holder,
+/// and a running one stopped by quitting.
+#[test]
+fn the_console_drives_a_release_and_shows_who_else_does() {
+    if !have_tool("tmux") {
+        return;
+    }
+    let Some((demo, prometheus)) = scraped_showcase() else {
+        return;
+    };
+    let config = demo.file(
+        "console.toml",
+        "[autopilot]\ninterval = \"3s\"\nhealthy_intervals = 1\nfailing_intervals = 1\n\
+         [metrics]\nwindow = \"15s\"\n",
+    );
+    let command = format!(
+        "sh -c 'KUBECONFIG={} {} --prometheus {} --config {config} -n shop; echo \"exit=$?\"; sleep 60'",
+        demo.kubeconfig.display(),
+        env!("CARGO_BIN_EXE_kshift"),
+        prometheus.url,
+    );
+    let tmux = Tmux::start(&command, 160, 45);
+    tmux.wait_for(30, "the release list", |s| s.contains("reviews"));
+    tmux.type_text("/reviews");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(30, "the filtered list with a verdict", |s| {
+        s.contains("VERDICT") && !s.contains("checkout")
+    });
+    tmux.keys(&["A"]);
+    let asked = tmux.wait_for(10, "the question", |s| {
+        s.contains("start the autopilot on shop/reviews?")
+    });
+    assert!(
+        asked.contains("after 1 healthy verdict(s) in a row"),
+        "{asked}"
+    );
+    assert_eq!(lease_holder(&demo), None, "nothing starts before the yes");
+    tmux.keys(&["y"]);
+    tmux.wait_for(20, "the autopilot driving", |s| s.contains("driving it as"));
+    let holder = lease_holder(&demo).expect("the console holds the Lease");
+    assert!(holder.contains('@') && holder.contains('/'), "{holder}");
+    // A headless autopilot on the same release is refused and names the console.
+    let second = Pilot::start(&demo, "second", &fast(&prometheus.url, "1")).wait(30);
+    assert_eq!(second.code, 3, "{}{}", second.stdout, second.stderr);
+    assert!(second.stderr.contains(&holder), "{}", second.stderr);
+    // Healthy: it steps forward on its own.
+    demo.eventually(
+        &[
+            "get",
+            "virtualservice",
+            "reviews",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.spec.http[0].route[*].weight}",
+        ],
+        60,
+        |w| w != "90 10",
+    );
+    let stepped = tmux.wait_for(20, "a step in the row", |s| s.contains("% step"));
+    eprintln!("{stepped}");
+    tmux.keys(&["A"]);
+    tmux.wait_for(30, "the autopilot stopped", |s| {
+        s.contains("autopilot on shop/reviews: stopped")
+    });
+    assert_eq!(lease_holder(&demo), None, "the Lease is released");
+    let stopped_at = weights(&demo);
+    std::thread::sleep(Duration::from_secs(7));
+    assert_eq!(weights(&demo), stopped_at, "no step after the stop");
+    // Another autopilot (headless, never stepping) shows with its holder, and the key
+    // is refused while it holds the Lease.
+    let other = Pilot::start(&demo, "other", &fast(&prometheus.url, "100"));
+    other.decisions(1, 30);
+    let other_holder = lease_holder(&demo).expect("the headless autopilot's Lease");
+    let user = other_holder
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    tmux.wait_for(20, "the other holder in the row", |s| {
+        s.contains(&format!("by {user}@"))
+    });
+    tmux.keys(&["A"]);
+    tmux.wait_for(10, "the refusal", |s| {
+        s.contains("another autopilot drives it")
+    });
+    let run = other.signal("INT");
+    assert_eq!(run.code, 130, "{}{}", run.stdout, run.stderr);
+    // Quitting stops a running autopilot and releases its Lease.
+    tmux.wait_for(20, "the Lease gone from the row", |s| {
+        !s.contains(&format!("by {user}@"))
+    });
+    tmux.keys(&["A"]);
+    tmux.wait_for(10, "the question again", |s| {
+        s.contains("start the autopilot")
+    });
+    tmux.keys(&["y"]);
+    tmux.wait_for(20, "the autopilot driving again", |s| {
+        s.contains("driving it as")
+    });
+    assert!(lease_holder(&demo).is_some());
+    tmux.keys(&["q"]);
+    tmux.wait_for(30, "a clean exit", |s| s.contains("exit=0"));
+    assert_eq!(lease_holder(&demo), None, "quitting released the Lease");
+}
+
+/// `--max-weight 40`: a step that would pass it stops at it, and the run ends there.
+#[test]
+fn the_maximum_weight_ends_the_run_where_it_says() {
+    let Some((demo, prometheus)) = scraped_showcase() else {
+        return;
+    };
+    let mut args = fast(&prometheus.url, "1");
+    args.extend(["--max-weight", "40"]);
+    let run = Pilot::start(&demo, "capped", &args).wait(60);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        weights(&demo),
+        "60 40",
+        "10 -> 25 -> 40, not 50:\n{}",
+        run.stdout
+    );
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("promoted weight 40%") && last.contains("the maximum weight 40%"),
+        "{last}"
+    );
 }

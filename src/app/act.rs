@@ -26,6 +26,12 @@ impl App {
             Some(detail) => detail.row.and_then(|i| self.rows.get(i)),
             None => self.selected_row(),
         };
+        if action == Action::Autopilot {
+            let Some(release) = row.map(|r| r.release.clone()) else {
+                return nothing();
+            };
+            return self.toggle_autopilot(&release);
+        }
         let Some((verb, key)) =
             row.and_then(|r| Some((verb(action, r.release.phase)?, r.key.clone())))
         else {
@@ -58,11 +64,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_dangerous_action_has_a_verb_and_no_other() {
+    fn every_dangerous_action_but_the_autopilot_has_a_verb_and_no_other() {
         for action in Action::ALL {
             assert_eq!(
                 verb(action, Phase::Healthy).is_some(),
-                action.dangerous(),
+                action.dangerous() && action != Action::Autopilot,
                 "{action:?}"
             );
         }

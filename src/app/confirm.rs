@@ -1,6 +1,7 @@
 //! The confirmation popup, written once for every verb: an action key asks
 //! for a plan (`Effect::Plan`), the shell answers with `Msg::Preview`, and
-//! the popup answers with `Effect::Apply` or `Effect::Cancel`.
+//! the popup answers with `Effect::Apply` or `Effect::Cancel`. Starting an
+//! autopilot asks in the same popup, and answers `Effect::StartAutopilot`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -8,11 +9,20 @@ use super::keys::{Outcome, nothing};
 use super::{App, Effect, Preview};
 use crate::input::Action;
 
-/// A previewed plan waiting for a yes or a no.
+/// A question waiting for a yes or a no.
 pub(crate) struct Confirm {
-    pub preview: Preview,
-    /// The first line of the plan on screen.
+    pub asked: Asked,
+    /// The first line of the text on screen.
     pub scroll: usize,
+}
+
+/// What the popup asks.
+pub(crate) enum Asked {
+    /// Whether to apply a previewed plan.
+    Plan(Preview),
+    /// Whether to start the autopilot on a release (`namespace/name`), and what it
+    /// will do, in lines.
+    Autopilot { key: String, lines: Vec<String> },
 }
 
 impl App {
@@ -30,7 +40,10 @@ impl App {
         }
         self.prompt = None;
         self.status = None;
-        self.confirm = Some(Confirm { preview, scroll: 0 });
+        self.confirm = Some(Confirm {
+            asked: Asked::Plan(preview),
+            scroll: 0,
+        });
         self.clamp_scroll();
         true
     }
@@ -44,9 +57,13 @@ impl App {
         match key.code {
             KeyCode::Char('y') | KeyCode::Enter if plain => return self.confirmed(),
             KeyCode::Char('n') | KeyCode::Esc if plain => {
-                self.confirm = None;
+                let asked = self.confirm.take().map(|c| c.asked);
                 self.status = Some("cancelled".into());
-                return (vec![Effect::Cancel], true);
+                let effects = match asked {
+                    Some(Asked::Plan(_)) => vec![Effect::Cancel],
+                    _ => Vec::new(),
+                };
+                return (effects, true);
             }
             _ => {}
         }
@@ -65,15 +82,21 @@ impl App {
     }
 
     fn confirmed(&mut self) -> Outcome {
-        let Some(confirm) = &self.confirm else {
-            return nothing();
+        let preview = match self.confirm.as_ref().map(|c| &c.asked) {
+            None => return nothing(),
+            Some(Asked::Autopilot { key, .. }) => {
+                let key = key.clone();
+                self.confirm = None;
+                return self.start_autopilot(key);
+            }
+            Some(Asked::Plan(preview)) => preview,
         };
         // What the server would not take is not sent for real.
-        if confirm.preview.dry_run.is_err() {
+        if preview.dry_run.is_err() {
             self.status = Some("cannot apply: the server's dry run failed".into());
             return (Vec::new(), true);
         }
-        let plan = &confirm.preview.plan;
+        let plan = &preview.plan;
         self.status = Some(format!(
             "applying {} on {}…",
             plan.verb.as_str(),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::keys::{Outcome, nothing};
 use super::{App, Effect};
+use crate::analysis::{candidate, verdict_of};
 use crate::input::Action;
 use crate::metrics::{Snapshot, key_of};
 
@@ -90,9 +91,32 @@ impl App {
             return false;
         }
         self.metrics = metrics;
+        self.judge();
         // The health section's length follows the snapshot's errors.
         self.clamp_scroll();
         self.help.is_none()
+    }
+
+    /// The verdicts on every release with a candidate, from the latest snapshot.
+    fn judge(&mut self) {
+        let Metrics::Ready(snapshot) = &self.metrics else {
+            self.verdicts.clear();
+            return;
+        };
+        self.verdicts = self
+            .rows
+            .iter()
+            .filter(|r| candidate(&r.release).is_some())
+            .map(|r| {
+                let (verdict, _) = verdict_of(&r.release, snapshot, self.window, &self.thresholds);
+                (r.key.clone(), verdict)
+            })
+            .collect();
+    }
+
+    /// The verdict on a release, when there is one.
+    pub(crate) fn verdict(&self, key: &str) -> Option<&crate::analysis::Verdict> {
+        self.verdicts.get(key)
     }
 
     /// Whether the detail view shows graphs: a release is open and the snapshot

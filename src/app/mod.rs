@@ -7,6 +7,7 @@ mod confirm;
 mod keys;
 mod metrics;
 mod msg;
+mod pilots;
 mod rows;
 mod update;
 
@@ -19,16 +20,22 @@ pub(crate) mod health_fixtures;
 #[cfg(test)]
 mod metrics_tests;
 #[cfg(test)]
+mod pilot_tests;
+#[cfg(test)]
 mod tests;
 
 pub(crate) use crate::ages::age;
-pub(crate) use confirm::Confirm;
+pub(crate) use confirm::{Asked, Confirm};
 pub(crate) use metrics::{Graph, Metrics, window_label};
 pub use msg::{Effect, EventLine, Msg, Preview, WatchStatus};
+pub use pilots::{Ending, PilotEvent, PilotSetup};
+pub(crate) use pilots::{Pilot, PilotState};
 pub(crate) use rows::Row;
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use crate::analysis::{Thresholds, Verdict};
 use crate::input::{Action, Keymap};
 use crate::ui::Theme;
 
@@ -70,6 +77,14 @@ pub struct App {
     pub(crate) metrics: Metrics,
     /// What health (and the graphs) cover, ending now.
     pub(crate) window: Duration,
+    /// The verdict's thresholds before each release's annotations (the config's).
+    pub(crate) thresholds: Thresholds,
+    /// The verdict on each release with a candidate, from the latest metrics.
+    pub(crate) verdicts: HashMap<String, Verdict>,
+    /// How this console's autopilots run.
+    pub(crate) pilot_setup: PilotSetup,
+    /// The autopilots this console started, by release key.
+    pub(crate) pilots: BTreeMap<String, Pilot>,
 }
 
 /// A line being typed in the status bar.
@@ -122,7 +137,16 @@ impl App {
             confirm: None,
             metrics: Metrics::Waiting,
             window: metrics::WINDOWS[0],
+            thresholds: Thresholds::default(),
+            verdicts: HashMap::new(),
+            pilot_setup: PilotSetup::default(),
+            pilots: BTreeMap::new(),
         }
+    }
+
+    /// The verdict's thresholds before each release's annotations (the config's).
+    pub fn set_thresholds(&mut self, thresholds: Thresholds) {
+        self.thresholds = thresholds;
     }
 
     /// Read-only mode leaves out every action that changes the cluster.

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crossterm::event::KeyEvent;
 
+use super::PilotEvent;
 use crate::actions::{Plan, Verb};
 use crate::metrics::Snapshot;
 use crate::model::Release;
@@ -36,6 +37,8 @@ pub enum Msg {
     Metrics(Snapshot),
     /// No metrics to be had, and why: `not configured (--prometheus URL)`.
     MetricsUnavailable(String),
+    /// What an autopilot this console runs did (release `namespace/name`).
+    Autopilot(String, PilotEvent),
 }
 
 /// A plan to confirm, as `Msg::Preview` brings it.
@@ -92,4 +95,9 @@ pub enum Effect {
         window: Duration,
         history: bool,
     },
+    /// Take the autopilot Lease of a release (`namespace/name`) and drive it,
+    /// reporting each interval as `Msg::Autopilot`.
+    StartAutopilot(String),
+    /// Stop the autopilot on a release after its current interval, releasing its Lease.
+    StopAutopilot(String),
 }

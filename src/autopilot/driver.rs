@@ -160,12 +160,13 @@ impl Driver {
         let (namespace, name) = (&self.namespace, &self.name);
         let (objects, _) = fetch::fetch(&self.client, Some(namespace)).await?;
         let releases = discover::discover(&objects, &discover::Settings::default());
-        let release = releases
+        let found = releases
             .iter()
             .find(|r| &r.namespace == namespace && &r.name == name)
             .ok_or_else(|| {
                 eyre!("no release {namespace}/{name}: it is gone, the autopilot stops")
             })?;
+        let release = &capped(found, self.settings.max_weight);
         let (verdict, errors) = self.judge(release).await;
         let decision = decide(release, &verdict, counters, &self.settings);
         let weight = candidate(release).map_or(0.0, |v| v.weight);
@@ -216,8 +217,13 @@ impl Driver {
                 end = Some(End::RolledBack(verdict.reason.clone()));
             }
         }
+        let mut next = next_weight(release, weight, &self.settings);
+        if shown == "step" {
+            // Stepped: the next step starts from where this one went.
+            next = next.and_then(|w| next_weight(release, w, &self.settings));
+        }
         Ok(Record {
-            next_weight: next_weight(release, weight, &self.settings),
+            next_weight: next,
             verdict,
             decision: shown,
             weight,
@@ -304,6 +310,18 @@ fn step_verb(release: &Release, weight: f64) -> Verb {
     }
 }
 
+/// The release with its step plan stopping at `max_weight`: a step that would pass it
+/// goes to it instead (the planner steps through `plan` for routers and replica
+/// canaries; Argo Rollouts and Flagger step by their own controllers' steps).
+fn capped(release: &Release, max_weight: f64) -> Release {
+    let mut capped = release.clone();
+    if capped.plan.iter().any(|&w| w > max_weight) {
+        capped.plan = capped.plan.iter().map(|&w| w.min(max_weight)).collect();
+        capped.plan.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+    }
+    capped
+}
+
 /// The canary weight a step forward from `weight` reaches: the plan's next weight, or
 /// 100 past its end; `None` for blue/green, whose step is the flip.
 fn next_weight(release: &Release, weight: f64, settings: &Settings) -> Option<f64> {
@@ -326,5 +344,80 @@ pub fn percent(w: f64) -> String {
         format!("{rounded:.0}")
     } else {
         format!("{rounded}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Kind, Phase, Role, Version};
+
+    fn release(strategy: Strategy, plan: &[f64]) -> Release {
+        let version = |name: &str, role| Version {
+            name: name.into(),
+            role,
+            weight: 0.0,
+            images: Vec::new(),
+            ready: 1,
+            desired: 1,
+            workload: None,
+            revision: None,
+        };
+        Release {
+            namespace: "shop".into(),
+            name: "reviews".into(),
+            kind: Kind::Istio,
+            strategy,
+            phase: Phase::Progressing,
+            step: None,
+            versions: vec![version("v1", Role::Stable), version("v2", Role::Canary)],
+            objects: Vec::new(),
+            warnings: Vec::new(),
+            plan: plan.to_vec(),
+            last_change: None,
+            change_causes: Vec::new(),
+            thresholds: Default::default(),
+            annotations: Default::default(),
+            autopilot: None,
+        }
+    }
+
+    fn settings(max_weight: f64) -> Settings {
+        Settings {
+            max_weight,
+            ..Settings::default()
+        }
+    }
+
+    fn capped_plan(plan: &[f64], max: f64) -> Vec<f64> {
+        capped(&release(Strategy::Canary, plan), max).plan
+    }
+
+    #[test]
+    fn steps_follow_the_plan_then_promote_and_blue_green_flips() {
+        let canary = release(Strategy::Canary, &[10.0, 25.0, 50.0]);
+        assert_eq!(step_verb(&canary, 10.0), Verb::Step);
+        assert_eq!(step_verb(&canary, 50.0), Verb::Promote);
+        assert_eq!(next_weight(&canary, 10.0, &settings(100.0)), Some(25.0));
+        assert_eq!(next_weight(&canary, 50.0, &settings(100.0)), Some(100.0));
+        assert_eq!(next_weight(&canary, 100.0, &settings(100.0)), None);
+        let blue_green = release(Strategy::BlueGreen, &[]);
+        assert_eq!(step_verb(&blue_green, 0.0), Verb::Flip);
+        assert_eq!(next_weight(&blue_green, 0.0, &settings(100.0)), None);
+    }
+
+    #[test]
+    fn the_maximum_weight_caps_the_plan() {
+        let canary = release(Strategy::Canary, &[5.0, 10.0, 25.0, 50.0, 100.0]);
+        let capped = capped(&canary, 60.0);
+        assert_eq!(capped.plan, [5.0, 10.0, 25.0, 50.0, 60.0]);
+        assert_eq!(next_weight(&capped, 50.0, &settings(60.0)), Some(60.0));
+        assert_eq!(next_weight(&capped, 60.0, &settings(60.0)), None);
+        // Weights past the maximum fold into one step to it.
+        assert_eq!(
+            capped_plan(&[10.0, 30.0, 70.0, 90.0], 40.0),
+            [10.0, 30.0, 40.0]
+        );
+        assert_eq!(capped_plan(&[10.0, 20.0], 60.0), [10.0, 20.0]);
     }
 }

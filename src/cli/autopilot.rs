@@ -68,9 +68,6 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// The verdict window when neither `--window` nor the config says.
-const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
-
 pub async fn run(cli: &Cli, args: &AutopilotArgs) -> Result<()> {
     let (namespace, name) = &args.release;
     if cli.readonly {
@@ -96,7 +93,10 @@ pub async fn run(cli: &Cli, args: &AutopilotArgs) -> Result<()> {
             return Err(Refused("not started".into()).into());
         }
     }
-    let window = args.window.or(config.window).unwrap_or(DEFAULT_WINDOW);
+    let window = args
+        .window
+        .or(config.window)
+        .unwrap_or(super::DEFAULT_VERDICT_WINDOW);
     let interval = args.interval.unwrap_or(config.autopilot.interval);
     let base = config.autopilot.settings;
     let settings = Settings {

@@ -4,14 +4,20 @@ use crate::config::Config;
 use color_eyre::eyre::Result;
 
 use super::Cli;
-use crate::app::{App, Msg};
+use crate::app::{App, Msg, PilotSetup};
 use crate::config;
 use crate::console::{self, Connector, Start};
 use crate::input::Keymap;
 use crate::ui::{ColorDepth, Theme, detect};
 
-/// The app for the flags' keymap and theme, with the warnings they produced.
-pub fn build_app(cli: &Cli, context: String, depth: ColorDepth) -> Result<(App, Vec<String>)> {
+/// The app for the flags' keymap, theme and read-only mode and the config's verdict
+/// and autopilot settings, with the warnings they produced.
+pub fn build_app(
+    cli: &Cli,
+    config: &Config,
+    context: String,
+    depth: ColorDepth,
+) -> Result<(App, Vec<String>)> {
     let mut warnings = Vec::new();
     let keymap = match (&cli.keymap, config::user_keymap()) {
         (Some(name), _) => {
@@ -35,24 +41,31 @@ pub fn build_app(cli: &Cli, context: String, depth: ColorDepth) -> Result<(App, 
     let text = config::find("themes", theme_name, Theme::builtin_text)?;
     let (theme, mut problems) = Theme::load(&text);
     warnings.append(&mut problems);
-    let app = App::new(
+    let mut app = App::new(
         keymap,
         theme.for_depth(depth),
         cli.scope().map(str::to_string),
         context,
     );
+    app.set_read_only(cli.readonly);
+    app.set_thresholds(config.thresholds);
+    app.set_pilot_setup(PilotSetup {
+        interval: config.autopilot.interval,
+        window: config.window.unwrap_or(super::DEFAULT_VERDICT_WINDOW),
+        settings: config.autopilot.settings,
+    });
     Ok((app, warnings))
 }
 
 /// The console on `client`.
-pub async fn open(cli: &Cli, start: Start) -> Result<()> {
+pub async fn open(cli: &Cli, config: &Config, start: Start) -> Result<()> {
     let depth = detect(
         std::env::var("NO_COLOR").ok().as_deref(),
         std::env::var("COLORTERM").ok().as_deref(),
         std::env::var("TERM").ok().as_deref(),
         cli.color.as_deref(),
     );
-    let (mut app, warnings) = build_app(cli, start.context.clone(), depth)?;
+    let (mut app, warnings) = build_app(cli, config, start.context.clone(), depth)?;
     if !warnings.is_empty() {
         app.update(Msg::Status(warnings.join("; ")));
     }
@@ -63,11 +76,8 @@ pub async fn open(cli: &Cli, start: Start) -> Result<()> {
 pub async fn on_kubeconfig(cli: &Cli) -> Result<()> {
     let (client, context) =
         crate::cluster::connect::from_kubeconfig(cli.context.as_deref()).await?;
-    let feed = std::sync::Arc::new(super::feed(
-        cli,
-        &Config::load(cli.config.as_deref())?,
-        None,
-    )?);
+    let config = Config::load(cli.config.as_deref())?;
+    let feed = std::sync::Arc::new(super::feed(cli, &config, None)?);
     let start = Start {
         feed,
         connector: Connector::Kubeconfig,
@@ -75,5 +85,5 @@ pub async fn on_kubeconfig(cli: &Cli) -> Result<()> {
         context,
         namespace: cli.scope().map(str::to_string),
     };
-    open(cli, start).await
+    open(cli, &config, start).await
 }

@@ -78,11 +78,8 @@ pub async fn run(cli: &super::Cli, args: &DemoArgs) -> Result<()> {
         return wait_for_shutdown().await;
     }
     let client = cluster.client();
-    let feed = std::sync::Arc::new(super::feed(
-        cli,
-        &Config::load(cli.config.as_deref())?,
-        Some(&cluster),
-    )?);
+    let config = Config::load(cli.config.as_deref())?;
+    let feed = std::sync::Arc::new(super::feed(cli, &config, Some(&cluster))?);
     let start = Start {
         feed,
         connector: Connector::Fixed(client.clone()),
@@ -90,7 +87,7 @@ pub async fn run(cli: &super::Cli, args: &DemoArgs) -> Result<()> {
         context: "kshift-demo".to_string(),
         namespace: cli.scope().map(str::to_string),
     };
-    super::console::open(cli, start).await
+    super::console::open(cli, &config, start).await
 }
 
 /// Returns on Ctrl-C, SIGTERM or SIGHUP.

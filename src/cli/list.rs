@@ -41,7 +41,10 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
         eprintln!("kshift: skipped {note}");
     }
     let config = Config::load(cli.config.as_deref())?;
-    let window = args.window.or(config.window).unwrap_or(DEFAULT_WINDOW);
+    let window = args
+        .window
+        .or(config.window)
+        .unwrap_or(super::DEFAULT_VERDICT_WINDOW);
     let feed = super::feed(cli, &config, None)?;
     let keys: Vec<VersionKey> = releases
         .iter()
@@ -80,9 +83,6 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
     print!("{text}");
     Ok(())
 }
-
-/// The window of `kshift list`'s health when neither `--window` nor the config says.
-const DEFAULT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The releases' JSON with `health` on every version (null where unknown),
 /// `metrics_error` on every release when metrics failed, and the canary `verdict` when

@@ -126,6 +126,9 @@ pub fn feed(cli: &Cli, config: &Config, demo: Option<&crate::demo::Cluster>) -> 
     }
 }
 
+/// The window verdicts are computed over when neither a flag nor the config says.
+pub const DEFAULT_VERDICT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How long a Prometheus query may take before it is reported as slow.
 const PROMETHEUS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
 

@@ -91,7 +91,8 @@ pub async fn run(cli: &Cli, args: &ScreenshotArgs) -> Result<()> {
         Some(flag) => detect(None, None, None, Some(flag)),
         None => ColorDepth::TrueColor,
     };
-    let (mut app, _) = super::console::build_app(cli, "kshift-demo".to_string(), depth)?;
+    let config = crate::config::Config::load(cli.config.as_deref())?;
+    let (mut app, _) = super::console::build_app(cli, &config, "kshift-demo".to_string(), depth)?;
     let (width, height) = args.size;
     app.update(Msg::Resize(width, height));
     app.update(Msg::WatchedKinds(

@@ -27,6 +27,7 @@ pub enum Action {
     Rollback,
     Undo,
     Pause,
+    Autopilot,
 }
 
 /// Where the help screen lists an action.
@@ -51,7 +52,7 @@ impl Group {
 
 impl Action {
     /// In the order the help screen lists them.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -76,6 +77,7 @@ impl Action {
         Action::Rollback,
         Action::Undo,
         Action::Pause,
+        Action::Autopilot,
     ];
 
     /// The name used in keymap files.
@@ -105,6 +107,7 @@ impl Action {
             Action::Rollback => "rollback",
             Action::Undo => "undo",
             Action::Pause => "pause",
+            Action::Autopilot => "autopilot",
         }
     }
 
@@ -139,6 +142,7 @@ impl Action {
             Action::Rollback => "abort / roll back",
             Action::Undo => "undo",
             Action::Pause => "pause / resume",
+            Action::Autopilot => "autopilot on / off",
         }
     }
 
@@ -154,6 +158,7 @@ impl Action {
                 | Action::Rollback
                 | Action::Undo
                 | Action::Pause
+                | Action::Autopilot
         )
     }
 

@@ -11,6 +11,8 @@ pub(super) enum Col {
     Phase,
     Step,
     Weight,
+    Pilot,
+    Verdict,
     Health,
     Spark,
     Versions,
@@ -38,7 +40,7 @@ const fn spec(col: Col, title: &'static str, min: u16, max: u16, priority: u8) -
 }
 
 /// In display order.
-const SPECS: [Spec; 13] = [
+const SPECS: [Spec; 15] = [
     spec(Col::Mark, "", 1, 1, 0),
     spec(Col::Namespace, "NAMESPACE", 9, 16, 6),
     spec(Col::Name, "NAME", 14, 40, 1),
@@ -47,6 +49,10 @@ const SPECS: [Spec; 13] = [
     spec(Col::Phase, "PHASE", 11, 11, 2),
     spec(Col::Step, "STEP", 5, 5, 4),
     spec(Col::Weight, "WEIGHT", 12, 20, 3),
+    // `2/3 →25% hold`, `fail 1/2 hold`, `by ana@laptop/42`, `promoted`.
+    spec(Col::Pilot, "AUTOPILOT", 13, 26, 4),
+    // `ok`, `FAIL`, `?` when narrow; `healthy`, `failing`, `inconclusive` with room.
+    spec(Col::Verdict, "VERDICT", 4, 12, 7),
     // `0.4% 120ms`, or `err 0.4% p99 120ms` when there is room.
     spec(Col::Health, "HEALTH", 11, FULL_HEALTH, 5),
     spec(Col::Spark, "ERRORS", 6, 10, 9),
@@ -60,9 +66,12 @@ pub(super) const FULL_HEALTH: u16 = 19;
 
 /// Columns that get extra room, in order, once every kept column fits, each up
 /// to a width (then its maximum): a name gets room first, then the namespace.
-const GROW: [(Col, u16); 9] = [
+const GROW: [(Col, u16); 12] = [
+    (Col::Pilot, 16),
     (Col::Name, 24),
     (Col::Namespace, 16),
+    (Col::Pilot, u16::MAX),
+    (Col::Verdict, u16::MAX),
     (Col::Health, u16::MAX),
     (Col::Name, u16::MAX),
     (Col::Weight, u16::MAX),
@@ -87,6 +96,10 @@ pub(super) struct Wanted {
     pub health: bool,
     /// They have series for sparklines.
     pub spark: bool,
+    /// Some release has a verdict.
+    pub verdict: bool,
+    /// Some release has an autopilot.
+    pub pilot: bool,
 }
 
 /// The columns for `width` cells (one cell between columns), of those wanted.
@@ -95,6 +108,8 @@ pub(super) fn layout(width: u16, wanted: Wanted) -> Vec<Column> {
         Col::Namespace => wanted.namespace,
         Col::Health => wanted.health,
         Col::Spark => wanted.spark,
+        Col::Verdict => wanted.verdict,
+        Col::Pilot => wanted.pilot,
         _ => true,
     };
     let mut by_priority: Vec<&Spec> = SPECS.iter().filter(wanted).collect();
@@ -150,6 +165,7 @@ mod tests {
             namespace: all,
             health: true,
             spark: true,
+            ..Wanted::default()
         };
         let columns = layout(width, wanted);
         columns.into_iter().map(|c| (c.col, c.width)).collect()
@@ -189,6 +205,28 @@ mod tests {
         );
         let wide = with_health(156, true);
         assert_eq!(wide.len(), 13);
+        // The verdict and the autopilot come before the sparkline and the rest.
+        let all = Wanted {
+            namespace: true,
+            health: true,
+            spark: true,
+            verdict: true,
+            pilot: true,
+        };
+        let at_80: Vec<Col> = layout(78, all).into_iter().map(|c| c.col).collect();
+        assert_eq!(
+            at_80,
+            [Mark, Name, Phase, Step, Weight, Pilot, Verdict, Health]
+        );
+        let no_pilot = Wanted {
+            pilot: false,
+            ..all
+        };
+        let at_80: Vec<Col> = layout(76, no_pilot).into_iter().map(|c| c.col).collect();
+        assert_eq!(
+            at_80,
+            [Mark, Namespace, Name, Phase, Step, Weight, Verdict, Health]
+        );
         assert!(wide.contains(&(Health, FULL_HEALTH)), "{wide:?}");
     }
 
@@ -199,6 +237,8 @@ mod tests {
                 namespace: true,
                 health: true,
                 spark: true,
+                verdict: true,
+                pilot: true,
             };
             let columns = layout(width, all);
             let total: u16 = columns.iter().map(|c| c.width).sum::<u16>()

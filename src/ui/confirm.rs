@@ -1,5 +1,6 @@
 //! The confirmation popup: a previewed plan drawn over the current view,
-//! every object and field it changes, and the server's dry-run verdict.
+//! every object and field it changes, and the server's dry-run verdict; or what
+//! an autopilot will do, before it starts.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -10,7 +11,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use super::text::{fit, wrap};
 use super::theme::{Slot, Theme};
 use crate::actions::{Change, Plan};
-use crate::app::{App, Confirm};
+use crate::app::{App, Asked, Confirm};
 use crate::input::Action;
 
 /// Columns and rows left free on each side, and the widest the popup gets.
@@ -32,8 +33,10 @@ struct Popup {
 
 pub(super) fn render(frame: &mut Frame, body: Rect, app: &App, confirm: &Confirm) {
     let popup = popup(app, confirm, body);
-    let plan = &confirm.preview.plan;
-    let title = format!("{} {}", plan.verb.as_str(), plan.release);
+    let title = match &confirm.asked {
+        Asked::Plan(preview) => format!("{} {}", preview.plan.verb.as_str(), preview.plan.release),
+        Asked::Autopilot { key, .. } => format!("start the autopilot on {key}?"),
+    };
     let room = usize::from(popup.area.width.saturating_sub(4));
     let title = Line::styled(
         format!(" {} ", fit(&title, room)),
@@ -69,16 +72,33 @@ fn popup(app: &App, confirm: &Confirm, body: Rect) -> Popup {
     // A space inside each border.
     let text = usize::from(width.saturating_sub(4));
     let theme = &app.theme;
-    let plan = plan_lines(&confirm.preview.plan, text, theme);
     let mut footer = vec![Line::raw("")];
-    footer.extend(verdict(&confirm.preview.dry_run, text, theme));
+    let plan = match &confirm.asked {
+        Asked::Plan(preview) => {
+            footer.extend(verdict(&preview.dry_run, text, theme));
+            plan_lines(&preview.plan, text, theme)
+        }
+        Asked::Autopilot { lines, .. } => {
+            let mut out = Vec::new();
+            for line in lines {
+                // A list item's lines hang under its text.
+                let hang = if line.starts_with("- ") { 2 } else { 0 };
+                wrapped(&mut out, line, 1, hang, text, Style::new());
+            }
+            out
+        }
+    };
     // Borders, and the line of keys.
     let wanted = plan.len() + footer.len() + 3;
     let height = u16::try_from(wanted)
         .unwrap_or(u16::MAX)
         .min(body.height.saturating_sub(2 * MARGIN_Y));
     let page = usize::from(height.saturating_sub(3)).saturating_sub(footer.len());
-    footer.push(keys(app, plan.len() > page));
+    let yes = match confirm.asked {
+        Asked::Plan(_) => "apply",
+        Asked::Autopilot { .. } => "start",
+    };
+    footer.push(keys(app, yes, plan.len() > page));
     let area = Rect::new(
         body.x + (body.width - width) / 2,
         body.y + (body.height - height) / 2,
@@ -159,14 +179,14 @@ fn verdict(dry_run: &Result<(), String>, width: usize, theme: &Theme) -> Vec<Lin
         .collect()
 }
 
-/// `y/enter apply  n/esc cancel`, and how to scroll when the plan is longer
+/// `y/enter apply  n/esc cancel` (or `start`), and how to scroll when the plan is longer
 /// than the popup.
-fn keys(app: &App, more: bool) -> Line<'static> {
+fn keys(app: &App, yes: &str, more: bool) -> Line<'static> {
     let key_style = app.theme.style(Slot::Header);
     let label_style = app.theme.style(Slot::Muted);
     let mut spans = vec![
         Span::styled(" y/enter", key_style),
-        Span::styled(" apply  ", label_style),
+        Span::styled(format!(" {yes}  "), label_style),
         Span::styled("n/esc", key_style),
         Span::styled(" cancel", label_style),
     ];

@@ -186,3 +186,77 @@ fn nan_and_missing_versions_read_no_data() {
     // No series of cart, so no graphs.
     assert!(!screen.contains("error rate"), "{screen}");
 }
+
+/// shop/reviews driven by this console (one healthy verdict, next step 25 %),
+/// shop/checkout by an autopilot elsewhere (its Lease), reviews' detail view open
+/// when `detail`.
+fn with_autopilots(detail: bool, width: u16, height: u16) -> App {
+    use crate::analysis::{State, Verdict};
+    use crate::app::PilotEvent;
+    use crate::autopilot::Counters;
+    use crate::autopilot::driver::{Record, Report};
+    let mut releases = fixtures::releases();
+    if let Some(checkout) = releases.iter_mut().find(|r| r.name == "checkout") {
+        checkout.autopilot = Some(crate::model::Pilot {
+            holder: "bo@ci-runner/7".into(),
+            renewed: Some(fixtures::NOW - 12),
+            duration_s: 90,
+        });
+    }
+    let mut app = app(theme("default"), snapshot(), false, width, height);
+    app.update(Msg::Releases(releases));
+    for _ in 0..4 {
+        app.update(key(KeyCode::Char('j')));
+    }
+    app.update(key(KeyCode::Char('A')));
+    app.update(key(KeyCode::Char('y')));
+    let reviews = "shop/reviews".to_string();
+    app.update(Msg::Autopilot(
+        reviews.clone(),
+        PilotEvent::Started {
+            holder: "ana@laptop/4242".into(),
+        },
+    ));
+    let record = Record {
+        verdict: Verdict {
+            state: State::Healthy,
+            reason: "canary errors 0.2% vs stable 0.1%: P(worse by >1pt) = 0.00".into(),
+            probability_worse: Some(0.0),
+            canary_error_rate: Some(0.002),
+            stable_error_rate: Some(0.001),
+            canary_p99_ms: Some(95.0),
+            stable_p99_ms: Some(90.0),
+            canary_requests: 600.0,
+            stable_requests: 5400.0,
+        },
+        decision: "hold",
+        weight: 10.0,
+        counters: Counters {
+            healthy: 1,
+            failing: 0,
+        },
+        reason: "2 more healthy verdict(s) before the next step".into(),
+        next_weight: Some(25.0),
+        end: None,
+    };
+    app.update(Msg::Autopilot(
+        reviews,
+        PilotEvent::Report(Report::Interval(record)),
+    ));
+    if detail {
+        app.update(key(KeyCode::Enter));
+    }
+    app
+}
+
+#[test]
+fn autopilots_in_the_list_100x24() {
+    let app = with_autopilots(false, 100, 24);
+    insta::assert_snapshot!(text(&draw(&app, 100, 24)));
+}
+
+#[test]
+fn autopilot_in_the_detail_view_100x40() {
+    let app = with_autopilots(true, 100, 40);
+    insta::assert_snapshot!(text(&draw(&app, 100, 40)));
+}

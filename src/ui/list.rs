@@ -10,7 +10,7 @@ use super::columns::{self, Col, Column, FULL_HEALTH, Wanted};
 use super::health::{self, known};
 use super::text::{fit, pad};
 use super::theme::{Slot, Theme};
-use super::{spark, weight};
+use super::{judgement, spark, weight};
 use crate::app::{self, App};
 use crate::metrics::Snapshot;
 use crate::model::{Phase, Release};
@@ -45,6 +45,8 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         namespace: app.namespace.is_none(),
         health: snapshot.is_some(),
         spark: snapshot.is_some_and(|s| !s.history.is_empty()),
+        verdict: !app.verdicts.is_empty(),
+        pilot: app.any_pilot(),
     };
     let columns = columns::layout(room, wanted);
     let header =
@@ -126,6 +128,8 @@ fn row(row: &app::Row, columns: &[Column], app: &App, snapshot: Option<&Snapshot
                     .map(|s| spark_cell(r, s, app, w))
                     .unwrap_or_default(),
             ),
+            Col::Verdict => Cell::from(judgement::verdict_cell(app, row, w)),
+            Col::Pilot => Cell::from(judgement::pilot_cell(app, row, w)),
             Col::Age => Cell::from(app::age(row.changed, app.now)),
         }
     });

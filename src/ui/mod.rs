@@ -9,6 +9,7 @@ mod header;
 mod health;
 mod health_table;
 pub(crate) mod help;
+mod judgement;
 mod list;
 mod sanitize;
 mod spark;

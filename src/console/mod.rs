@@ -1,6 +1,8 @@
 //! The console's I/O shell: the terminal, the loop that turns terminal events, watcher
 //! updates and ticks into messages for `app::App`, and the effects it asks for.
 
+mod pilots;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +24,7 @@ use crate::cluster::{connect, watch};
 use crate::metrics::feed::{Feed, Request};
 use crate::metrics::{self, VersionKey};
 use crate::model::Release;
+use pilots::{Means, Pilots};
 
 /// How the console reaches clusters: the kubeconfig (contexts can be switched), or
 /// one fixed client (the embedded demo cluster).
@@ -68,7 +71,11 @@ fn now() -> i64 {
 /// terminal is restored in every case, panics included (ratatui's hook).
 pub async fn run(mut app: App, start: Start) -> Result<()> {
     let mut terminal = ratatui::try_init().wrap_err("opening the terminal")?;
-    let result = event_loop(&mut terminal, &mut app, start).await;
+    let mut pilots = Pilots::default();
+    let result = event_loop(&mut terminal, &mut app, start, &mut pilots).await;
+    // However the console ends, its autopilots stop between two steps and let go of
+    // their Leases.
+    pilots.stop_all().await;
     ratatui::try_restore().wrap_err("restoring the terminal")?;
     result
 }
@@ -77,6 +84,7 @@ async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
     start: Start,
+    pilots: &mut Pilots,
 ) -> Result<()> {
     let Start {
         connector,
@@ -218,6 +226,21 @@ async fn event_loop(
                         ));
                     }
                 }
+                Effect::StartAutopilot(key) => {
+                    let Some(release) = app.release(&key) else {
+                        continue;
+                    };
+                    let (namespace, name) = (release.namespace.clone(), release.name.clone());
+                    let means = Means {
+                        client: client.clone(),
+                        executor: executor_for(&mut executor, &client, &context).await,
+                        feed: feed.clone(),
+                        setup: app.pilot_setup,
+                        thresholds: app.thresholds,
+                    };
+                    pilots.start(&namespace, &name, means, events_tx.clone());
+                }
+                Effect::StopAutopilot(key) => pilots.stop(&key),
                 Effect::SwitchNamespace(namespace) => {
                     watching = Watching::start(&client, namespace);
                 }
