@@ -47,6 +47,7 @@ pub fn release(
         change_causes: Vec::new(),
         thresholds: Thresholds::default(),
         annotations: Default::default(),
+        waiting_at_step: false,
         autopilot: None,
     }
 }

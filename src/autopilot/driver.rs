@@ -378,6 +378,7 @@ mod tests {
             change_causes: Vec::new(),
             thresholds: Default::default(),
             annotations: Default::default(),
+            waiting_at_step: false,
             autopilot: None,
         }
     }

@@ -8,7 +8,9 @@
 //! - At the canary's weight ≥ the maximum weight: `Promoted`, whatever else holds.
 //! - A paused release (`kshift pause`, `z`, the `kshift.dev/paused` annotation, any
 //!   phase `Paused`): `Paused`, and both counters start again at zero, since what was
-//!   seen before a pause says little about what runs after it.
+//!   seen before a pause says little about what runs after it. A release its own
+//!   controller holds at a step (an Argo pause step, a Flagger promotion gate) is not
+//!   paused in this sense: it waits for the promotion the autopilot is there to give.
 //! - `healthy`: the failing counter goes to zero and the healthy one up; at N, `Step`
 //!   and the healthy counter goes back to zero.
 //! - `failing`: the healthy counter goes to zero and the failing one up; at M,
@@ -95,7 +97,7 @@ pub fn decide(
     if weight >= settings.max_weight - EPSILON {
         return Decision::Promoted;
     }
-    if release.phase == Phase::Paused {
+    if release.phase == Phase::Paused && !release.waiting_at_step {
         *counters = Counters::default();
         return Decision::Paused;
     }
@@ -167,6 +169,7 @@ mod tests {
             change_causes: Vec::new(),
             thresholds: Default::default(),
             annotations: Default::default(),
+            waiting_at_step: false,
             autopilot: None,
         }
     }
@@ -282,6 +285,21 @@ mod tests {
             );
         }
         assert_eq!(counters, Counters::default());
+    }
+
+    #[test]
+    fn a_release_waiting_at_its_own_pause_step_is_judged_and_stepped() {
+        let settings = Settings {
+            healthy_intervals: 1,
+            ..Settings::default()
+        };
+        let mut waiting = release(10.0, Phase::Paused);
+        waiting.waiting_at_step = true;
+        let mut counters = Counters::default();
+        assert_eq!(
+            decide(&waiting, &verdict(H), &mut counters, &settings),
+            Decision::Step
+        );
     }
 
     #[test]

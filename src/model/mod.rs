@@ -188,6 +188,10 @@ pub struct Release {
     /// workload's, where several set one): the verdict's thresholds and the like.
     #[serde(skip)]
     pub annotations: std::collections::BTreeMap<String, String>,
+    /// Paused by its controller at one of its own steps (an Argo Rollouts pause step, a
+    /// Flagger promotion gate) and waiting to be promoted, rather than by an operator.
+    #[serde(skip)]
+    pub waiting_at_step: bool,
     /// The autopilot driving it, as its Lease tells (`kshift-autopilot-<name>`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autopilot: Option<Pilot>,

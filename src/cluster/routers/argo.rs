@@ -44,6 +44,7 @@ fn build(ctx: &Ctx<'_, '_>, id: Id, ro: &Value) -> Draft {
             .filter(|m| !matches!(m.kind, ObjKind::Rollout | ObjKind::Canary)),
     );
     draft.phase = phase(ro);
+    draft.waiting_at_step = draft.phase == Phase::Paused && waiting_at_step(ro);
     let lookup = |hash: &str| -> Option<&Value> {
         replicasets
             .iter()
@@ -388,6 +389,21 @@ fn set_weight(ro: &Value, max: f64) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Paused by the controller at a pause step (`CanaryPauseStep`, `BlueGreenPause`), not
+/// by `spec.paused` (`kubectl argo rollouts pause`, kshift's `z`) or an inconclusive
+/// analysis.
+fn waiting_at_step(ro: &Value) -> bool {
+    let conditions = array_at(ro, &["status", "pauseConditions"]);
+    at(ro, &["spec", "paused"]).and_then(Value::as_bool) != Some(true)
+        && !conditions.is_empty()
+        && conditions.iter().all(|c| {
+            matches!(
+                str_at(c, &["reason"]),
+                Some("CanaryPauseStep" | "BlueGreenPause")
+            )
+        })
+}
+
 /// Argo's `GetRolloutPhase`.
 fn phase(ro: &Value) -> Phase {
     if let Some(generation) = int_at(ro, &["metadata", "generation"]) {
@@ -486,6 +502,10 @@ mod tests {
         );
         assert_eq!(r.step, Some(Step { index: 1, count: 4 }));
         assert_eq!(r.plan, [20.0, 40.0]);
+        assert!(
+            r.waiting_at_step,
+            "held at its pause step, not by an operator"
+        );
         assert_eq!(
             shape(r),
             [
@@ -662,6 +682,25 @@ mod tests {
             "{:?}",
             r.warnings
         );
+        // Paused by an operator (spec.paused), or on an inconclusive analysis: not a
+        // step's wait.
+        for (paused, reason) in [
+            (true, "CanaryPauseStep"),
+            (false, "InconclusiveAnalysisRun"),
+        ] {
+            let mut ro = rollout(
+                json!({"canary": {}}),
+                json!({"observedGeneration": "3", "phase": "Paused", "controllerPause": true,
+                    "pauseConditions": [{"reason": reason}]}),
+            );
+            ro["spec"]["paused"] = json!(paused);
+            let r = run(vec![ro]).remove(0);
+            assert_eq!(
+                (r.phase, r.waiting_at_step),
+                (Phase::Paused, false),
+                "{reason}"
+            );
+        }
         // No status at all, no generation: Unknown.
         let releases = run(vec![
             json!({"kind": "Rollout", "metadata": {"name": "bare", "namespace": "ns"}}),

@@ -38,6 +38,10 @@ fn build(ctx: &Ctx<'_, '_>, id: Id, canary: &Value) -> Draft {
     };
     let mut draft = Draft::new(name, Kind::Flagger, strategy, id);
     draft.phase = phase(canary);
+    // A promotion gate (confirm-promotion webhook) waits, unless suspended.
+    draft.waiting_at_step = draft.phase == Phase::Paused
+        && str_at(canary, &["status", "phase"]) == Some("WaitingPromotion")
+        && at(canary, &["spec", "suspend"]).and_then(Value::as_bool) != Some(true);
     draft.plan = if !step_weights.is_empty() {
         step_weights
     } else if let Some(step) = step_weight {
@@ -253,6 +257,20 @@ mod tests {
         assert_eq!(phase("Succeeded", true), Phase::Paused);
         assert_eq!(phase("Failed", true), Phase::Degraded);
         assert_eq!(phase("Something", false), Phase::Unknown);
+        let waiting = |status: &str, suspend: bool| {
+            let mut spec = target();
+            spec["analysis"] = steps.clone();
+            spec["suspend"] = json!(suspend);
+            let mut list = vec![canary(spec, json!({"phase": status}))];
+            list.extend(deployments());
+            find(&run(list), "pay").waiting_at_step
+        };
+        assert!(waiting("WaitingPromotion", false), "a promotion gate waits");
+        assert!(
+            !waiting("WaitingPromotion", true),
+            "suspended by an operator"
+        );
+        assert!(!waiting("Waiting", false));
         let (_, _, plan) = with(json!({"stepWeight": 30}), json!({}), false);
         assert_eq!(plan, [30.0, 60.0, 90.0], "maxWeight defaults to 100");
     }

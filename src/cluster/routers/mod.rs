@@ -111,6 +111,7 @@ impl<'a, 's> Ctx<'a, 's> {
             change_causes: change_causes(&values),
             thresholds,
             annotations: thresholds::kshift_annotations(&values),
+            waiting_at_step: draft.waiting_at_step,
             autopilot: None,
         });
     }
@@ -128,6 +129,8 @@ pub(crate) struct Draft {
     pub objects: Vec<Id>,
     pub warnings: Vec<String>,
     pub plan: Vec<f64>,
+    /// See `Release::waiting_at_step`.
+    pub waiting_at_step: bool,
 }
 
 impl Draft {
@@ -142,6 +145,7 @@ impl Draft {
             objects: vec![basis],
             warnings: Vec::new(),
             plan: Vec::new(),
+            waiting_at_step: false,
         }
     }
 
