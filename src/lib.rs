@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod ages;
+pub mod alerts;
 pub mod analysis;
 pub mod app;
 pub mod autopilot;

@@ -98,3 +98,17 @@ pub fn prometheus_down() -> Snapshot {
         ..Snapshot::default()
     }
 }
+
+/// Firing alerts: a critical one on shop/reviews (a healthy canary by its metrics), a
+/// warning on payments/api, and one in a namespace with no releases.
+pub fn alerts() -> Vec<crate::alerts::Alert> {
+    let body = br#"[
+ {"labels":{"alertname":"HighErrorRate","severity":"critical","namespace":"shop","service":"reviews"},
+  "annotations":{"summary":"5xx above 5%"},"startsAt":"2024-05-01T11:40:00.000Z","status":{"state":"active"}},
+ {"labels":{"alertname":"SlowRequests","severity":"warning","namespace":"payments","deployment":"api-canary"},
+  "annotations":{},"startsAt":"2024-05-01T11:40:00.000Z","status":{"state":"active"}},
+ {"labels":{"alertname":"Elsewhere","severity":"critical","namespace":"other","service":"reviews"},
+  "annotations":{},"status":{"state":"active"}}
+]"#;
+    crate::alerts::parse(body).expect("alerts")
+}

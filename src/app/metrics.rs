@@ -97,8 +97,9 @@ impl App {
         self.help.is_none()
     }
 
-    /// The verdicts on every release with a candidate, from the latest snapshot.
-    fn judge(&mut self) {
+    /// The verdicts on every release with a candidate, from the latest snapshot (and a
+    /// firing critical alert, when the config makes those count).
+    pub(super) fn judge(&mut self) {
         let Metrics::Ready(snapshot) = &self.metrics else {
             self.verdicts.clear();
             return;
@@ -109,6 +110,11 @@ impl App {
             .filter(|r| candidate(&r.release).is_some())
             .map(|r| {
                 let (verdict, _) = verdict_of(&r.release, snapshot, self.window, &self.thresholds);
+                let verdict = if self.critical_alerts_fail {
+                    crate::alerts::overrule(verdict, &self.alerts_about(&r.release))
+                } else {
+                    verdict
+                };
                 (r.key.clone(), verdict)
             })
             .collect();

@@ -2,6 +2,7 @@
 //! terminal. `update` says what the I/O shell must do and whether to redraw.
 
 mod act;
+mod alerts;
 mod command;
 mod confirm;
 mod keys;
@@ -25,6 +26,7 @@ mod pilot_tests;
 mod tests;
 
 pub(crate) use crate::ages::age;
+pub(crate) use alerts::Alerts;
 pub(crate) use confirm::{Asked, Confirm};
 pub(crate) use metrics::{Graph, Metrics, window_label};
 pub use msg::{Effect, EventLine, Msg, Preview, WatchStatus};
@@ -85,6 +87,10 @@ pub struct App {
     pub(crate) pilot_setup: PilotSetup,
     /// The autopilots this console started, by release key.
     pub(crate) pilots: BTreeMap<String, Pilot>,
+    /// Alertmanager's firing alerts.
+    pub(crate) alerts: Alerts,
+    /// Whether a firing critical alert makes a release's verdict failing.
+    pub(crate) critical_alerts_fail: bool,
 }
 
 /// A line being typed in the status bar.
@@ -141,6 +147,8 @@ impl App {
             verdicts: HashMap::new(),
             pilot_setup: PilotSetup::default(),
             pilots: BTreeMap::new(),
+            alerts: Alerts::Off,
+            critical_alerts_fail: false,
         }
     }
 

@@ -6,6 +6,7 @@ use crossterm::event::KeyEvent;
 
 use super::PilotEvent;
 use crate::actions::{Plan, Verb};
+use crate::alerts::Alert;
 use crate::metrics::Snapshot;
 use crate::model::Release;
 
@@ -37,6 +38,8 @@ pub enum Msg {
     Metrics(Snapshot),
     /// No metrics to be had, and why: `not configured (--prometheus URL)`.
     MetricsUnavailable(String),
+    /// Alertmanager's firing alerts, or why it did not answer.
+    Alerts(Result<Vec<Alert>, String>),
     /// What an autopilot this console runs did (release `namespace/name`).
     Autopilot(String, PilotEvent),
 }

@@ -45,6 +45,7 @@ impl App {
             Msg::MetricsUnavailable(why) => {
                 (Vec::new(), self.set_metrics(Metrics::Unavailable(why)))
             }
+            Msg::Alerts(firing) => (Vec::new(), self.on_alerts(firing)),
             Msg::Autopilot(key, event) => (Vec::new(), self.on_pilot_event(key, event)),
         }
     }

@@ -15,6 +15,7 @@ use super::{Counters, Decision, Settings, decide};
 use crate::actions::apply::{Executor, Label};
 use crate::actions::checked::{Refused, apply_failed, checked_plan, dry_run_failed};
 use crate::actions::{Options, Verb};
+use crate::alerts::{self, alertmanager::Alertmanager};
 use crate::analysis::{Thresholds, Verdict, baseline, candidate, verdict_of};
 use crate::cluster::discover::{self, Objects};
 use crate::cluster::fetch;
@@ -34,6 +35,9 @@ pub struct Driver {
     /// The verdict's thresholds before the release's annotations (the config's).
     pub thresholds: Thresholds,
     pub settings: Settings,
+    /// Where a firing critical alert on the release makes the verdict failing (the
+    /// config's `[alerts] critical_fails`), when it does.
+    pub critical_alerts: Option<Arc<Alertmanager>>,
 }
 
 /// How a run ended.
@@ -255,6 +259,17 @@ impl Driver {
         let (verdict, warnings) = verdict_of(release, &snapshot, self.window, &self.thresholds);
         let mut errors = snapshot.errors;
         errors.extend(warnings);
+        let verdict = match &self.critical_alerts {
+            None => verdict,
+            Some(alertmanager) => match alertmanager.firing().await {
+                Ok(firing) => alerts::overrule(verdict, &alerts::about(&firing, release)),
+                // Alertmanager down says nothing of the canary: the metrics decide.
+                Err(error) => {
+                    errors.push(format!("alerts: {error}"));
+                    verdict
+                }
+            },
+        };
         (verdict, errors)
     }
 

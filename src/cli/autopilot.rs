@@ -142,6 +142,9 @@ pub async fn run(cli: &Cli, args: &AutopilotArgs) -> Result<()> {
         window,
         thresholds: config.thresholds,
         settings,
+        critical_alerts: super::alertmanager(cli, &config)?
+            .filter(|_| config.critical_alerts_fail)
+            .map(Arc::new),
     };
     let mut lease = lease;
     let mut stop = stop;

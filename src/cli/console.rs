@@ -48,6 +48,9 @@ pub fn build_app(
         context,
     );
     app.set_read_only(cli.readonly);
+    if cli.alertmanager.is_some() || config.alertmanager.is_some() {
+        app.set_alerts(config.critical_alerts_fail);
+    }
     app.set_thresholds(config.thresholds);
     app.set_pilot_setup(PilotSetup {
         interval: config.autopilot.interval,
@@ -78,8 +81,10 @@ pub async fn on_kubeconfig(cli: &Cli) -> Result<()> {
         crate::cluster::connect::from_kubeconfig(cli.context.as_deref()).await?;
     let config = Config::load(cli.config.as_deref())?;
     let feed = std::sync::Arc::new(super::feed(cli, &config, None)?);
+    let alertmanager = super::alertmanager(cli, &config)?.map(std::sync::Arc::new);
     let start = Start {
         feed,
+        alertmanager,
         connector: Connector::Kubeconfig,
         client,
         context,

@@ -80,8 +80,10 @@ pub async fn run(cli: &super::Cli, args: &DemoArgs) -> Result<()> {
     let client = cluster.client();
     let config = Config::load(cli.config.as_deref())?;
     let feed = std::sync::Arc::new(super::feed(cli, &config, Some(&cluster))?);
+    let alertmanager = super::alertmanager(cli, &config)?.map(std::sync::Arc::new);
     let start = Start {
         feed,
+        alertmanager,
         connector: Connector::Fixed(client.clone()),
         client,
         context: "kshift-demo".to_string(),

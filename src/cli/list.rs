@@ -6,7 +6,8 @@ use clap::ValueEnum;
 use color_eyre::eyre::{Result, WrapErr};
 
 use super::Cli;
-use crate::analysis::{Thresholds, verdict_of};
+use crate::alerts::{self, Alert};
+use crate::analysis::{Thresholds, Verdict, candidate, verdict_of};
 use crate::cluster::{connect, discover, fetch};
 use crate::config::Config;
 use crate::metrics::feed::{Feed, Request};
@@ -50,8 +51,9 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
         .iter()
         .flat_map(|r| r.versions.iter().map(move |v| metrics::key_of(r, v)))
         .collect();
-    // Without a Prometheus health is unknown, which is not an error.
-    let judged = (!matches!(feed, Feed::Off(_))).then_some(&config.thresholds);
+    // Without a Prometheus health is unknown, and without Alertmanager alerts are:
+    // neither is an error.
+    let judged = !matches!(feed, Feed::Off(_));
     let snapshot = match feed {
         Feed::Off(_) => Snapshot::default(),
         feed => {
@@ -65,34 +67,80 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
             .await
         }
     };
+    let alerts = match super::alertmanager(cli, &config)? {
+        Some(alertmanager) => Some(alertmanager.firing().await),
+        None => None,
+    };
+    let facts = Facts {
+        snapshot: &snapshot,
+        window,
+        thresholds: judged.then_some(&config.thresholds),
+        alerts: alerts.as_ref(),
+        critical_alerts_fail: config.critical_alerts_fail,
+    };
     let text = match args.output {
         Format::Json => {
-            serde_json::to_string_pretty(&with_health(&releases, &snapshot, window, judged))
+            serde_json::to_string_pretty(&with_health(&releases, &facts))
                 .wrap_err("writing JSON")?
                 + "\n"
         }
-        Format::Yaml => serde_saphyr::to_string(&with_health(&releases, &snapshot, window, judged))
-            .wrap_err("writing YAML")?,
+        Format::Yaml => {
+            serde_saphyr::to_string(&with_health(&releases, &facts)).wrap_err("writing YAML")?
+        }
         Format::Table => {
             for error in &snapshot.errors {
                 eprintln!("kshift: metrics: {error}");
             }
-            table(&releases, &snapshot)
+            if let Some(Err(error)) = &alerts {
+                eprintln!("kshift: alerts: {error}");
+            }
+            table(&releases, &facts)
         }
     };
     print!("{text}");
     Ok(())
 }
 
-/// The releases' JSON with `health` on every version (null where unknown),
-/// `metrics_error` on every release when metrics failed, and the canary `verdict` when
-/// there are metrics at all (`judged`, with the thresholds before the annotations).
-fn with_health(
-    releases: &[Release],
-    snapshot: &Snapshot,
+/// What `kshift list` knows besides the releases.
+struct Facts<'a> {
+    snapshot: &'a Snapshot,
     window: Duration,
-    judged: Option<&Thresholds>,
-) -> Value {
+    /// The thresholds before the annotations, when there are metrics to judge by.
+    thresholds: Option<&'a Thresholds>,
+    /// The firing alerts, or why Alertmanager did not say, when one is configured.
+    alerts: Option<&'a Result<Vec<Alert>, String>>,
+    critical_alerts_fail: bool,
+}
+
+impl Facts<'_> {
+    /// The alerts about a release (none when Alertmanager did not answer).
+    fn alerts_about<'a>(&'a self, release: &Release) -> Vec<&'a Alert> {
+        match self.alerts {
+            Some(Ok(alerts)) => alerts::about(alerts, release),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The verdict on a release's candidate, when there are metrics and a candidate;
+    /// a critical alert makes it failing when the config says so.
+    fn verdict(&self, release: &Release) -> Option<Verdict> {
+        let thresholds = self.thresholds?;
+        candidate(release)?;
+        let (verdict, _) = verdict_of(release, self.snapshot, self.window, thresholds);
+        Some(if self.critical_alerts_fail {
+            alerts::overrule(verdict, &self.alerts_about(release))
+        } else {
+            verdict
+        })
+    }
+}
+
+/// The releases' JSON with `health` on every version (null where unknown),
+/// `metrics_error` on every release when metrics failed, the canary `verdict` when
+/// there are metrics at all, and with Alertmanager the `alerts` about each release (or
+/// `alerts_error` when it did not answer).
+fn with_health(releases: &[Release], facts: &Facts) -> Value {
+    let snapshot = facts.snapshot;
     let metrics_error = (!snapshot.errors.is_empty()).then(|| snapshot.errors.join("; "));
     let listed: Vec<Value> = releases
         .iter()
@@ -111,9 +159,17 @@ fn with_health(
             if let Some(error) = &metrics_error {
                 value["metrics_error"] = Value::String(error.clone());
             }
-            if let Some(thresholds) = judged {
-                let (verdict, _) = verdict_of(release, snapshot, window, thresholds);
-                value["verdict"] = serde_json::to_value(verdict).unwrap_or(Value::Null);
+            if facts.thresholds.is_some() {
+                value["verdict"] =
+                    serde_json::to_value(facts.verdict(release)).unwrap_or(Value::Null);
+            }
+            match facts.alerts {
+                Some(Ok(_)) => {
+                    value["alerts"] =
+                        serde_json::to_value(facts.alerts_about(release)).unwrap_or(Value::Null);
+                }
+                Some(Err(error)) => value["alerts_error"] = Value::String(error.clone()),
+                None => {}
             }
             value
         })
@@ -169,8 +225,9 @@ fn ready(release: &Release) -> String {
 }
 
 /// A kubectl-style table: columns as wide as their widest cell.
-fn table(releases: &[Release], snapshot: &Snapshot) -> String {
-    let header = [
+fn table(releases: &[Release], facts: &Facts) -> String {
+    let snapshot = facts.snapshot;
+    let mut header = vec![
         "NAMESPACE",
         "NAME",
         "KIND",
@@ -184,10 +241,17 @@ fn table(releases: &[Release], snapshot: &Snapshot) -> String {
         "P99",
         "WARNINGS",
     ];
-    let rows: Vec<[String; 12]> = releases
+    let (verdicts, alerted) = (facts.thresholds.is_some(), facts.alerts.is_some());
+    if verdicts {
+        header.push("VERDICT");
+    }
+    if alerted {
+        header.push("ALERTS");
+    }
+    let rows: Vec<Vec<String>> = releases
         .iter()
         .map(|r| {
-            [
+            let mut row = vec![
                 sanitize(&r.namespace).into_owned(),
                 sanitize(&r.name).into_owned(),
                 r.kind.as_str().to_string(),
@@ -203,10 +267,21 @@ fn table(releases: &[Release], snapshot: &Snapshot) -> String {
                 }),
                 health_cell(r, snapshot, |h| h.p99_ms.map(|p| format!("{p:.0}ms"))),
                 r.warnings.len().to_string(),
-            ]
+            ];
+            if verdicts {
+                row.push(
+                    facts
+                        .verdict(r)
+                        .map_or_else(|| "-".into(), |v| v.state.as_str().to_string()),
+                );
+            }
+            if alerted {
+                row.push(alerts::badge(&facts.alerts_about(r)).unwrap_or_else(|| "-".into()));
+            }
+            row
         })
         .collect();
-    let mut widths = header.map(str::len);
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -227,7 +302,7 @@ fn table(releases: &[Release], snapshot: &Snapshot) -> String {
     };
     line(&header);
     for row in &rows {
-        line(&row.each_ref().map(String::as_str));
+        line(&row.iter().map(String::as_str).collect::<Vec<_>>());
     }
     if releases.is_empty() {
         return "No releases found.\n".to_string();

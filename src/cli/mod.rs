@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use color_eyre::eyre::Result;
 
 use crate::actions::Verb;
+use crate::alerts::alertmanager::Alertmanager;
 use crate::config::Config;
 use crate::metrics::feed::Feed;
 use crate::metrics::{Prometheus, Templates};
@@ -41,6 +42,9 @@ pub struct Cli {
     /// A Prometheus-compatible API (Prometheus, Thanos, Mimir) for health per version.
     #[arg(long, global = true, value_name = "URL")]
     pub prometheus: Option<String>,
+    /// An Alertmanager whose firing alerts show on the releases they concern.
+    #[arg(long, global = true, value_name = "URL")]
+    pub alertmanager: Option<String>,
     /// The config file (default: ~/.config/kshift/config.toml when present).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
@@ -126,10 +130,22 @@ pub fn feed(cli: &Cli, config: &Config, demo: Option<&crate::demo::Cluster>) -> 
     }
 }
 
+/// The Alertmanager of `--alertmanager` (or the config's), if any.
+pub fn alertmanager(cli: &Cli, config: &Config) -> Result<Option<Alertmanager>> {
+    cli.alertmanager
+        .as_deref()
+        .or(config.alertmanager.as_deref())
+        .map(|url| {
+            Alertmanager::new(url, PROMETHEUS_TIMEOUT).map_err(|e| color_eyre::eyre::eyre!(e))
+        })
+        .transpose()
+}
+
 /// The window verdicts are computed over when neither a flag nor the config says.
 pub const DEFAULT_VERDICT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// How long a Prometheus query may take before it is reported as slow.
+/// How long a Prometheus query or an Alertmanager request may take before it is
+/// reported as slow.
 const PROMETHEUS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
 
 pub async fn run(cli: Cli) -> Result<()> {

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::actions::apply::Executor;
 use crate::actions::{self, Options, Plan};
+use crate::alerts::alertmanager::Alertmanager;
 use crate::app::{App, Effect, EventLine, Msg, Preview, WatchStatus};
 use crate::cluster::discover::Objects;
 use crate::cluster::discover::Settings;
@@ -38,6 +39,8 @@ pub struct Start {
     pub connector: Connector,
     /// Where health comes from.
     pub feed: Arc<Feed>,
+    /// Where alerts come from, if anywhere.
+    pub alertmanager: Option<Arc<Alertmanager>>,
     pub client: Client,
     pub context: String,
     pub namespace: Option<String>,
@@ -89,6 +92,7 @@ async fn event_loop(
     let Start {
         connector,
         feed,
+        alertmanager,
         mut client,
         mut context,
         namespace,
@@ -109,6 +113,7 @@ async fn event_loop(
     let mut version_keys: Vec<VersionKey> = Vec::new();
     let mut refreshing: Option<tokio::task::JoinHandle<()>> = None;
     let mut refresh_ticks = tokio::time::interval(METRICS_REFRESH);
+    let mut alert_ticks = tokio::time::interval(ALERTS_REFRESH);
     if let Feed::Off(reason) = feed.as_ref() {
         app.update(Msg::MetricsUnavailable(reason.clone()));
     }
@@ -145,6 +150,15 @@ async fn event_loop(
             _ = ticks.tick() => Msg::Now(now()),
             _ = refresh_ticks.tick(), if !matches!(feed.as_ref(), Feed::Off(_)) => {
                 refreshing = Some(refresh(&feed, &version_keys, wanted, &events_tx, refreshing.take()));
+                continue;
+            }
+            _ = alert_ticks.tick(), if alertmanager.is_some() => {
+                if let Some(alertmanager) = alertmanager.clone() {
+                    let tx = events_tx.clone();
+                    tokio::spawn(async move {
+                        let _ = tx.send(Msg::Alerts(alertmanager.firing().await));
+                    });
+                }
                 continue;
             }
             _ = terminate.recv() => return Ok(()),
@@ -237,6 +251,7 @@ async fn event_loop(
                         feed: feed.clone(),
                         setup: app.pilot_setup,
                         thresholds: app.thresholds,
+                        critical_alerts: alertmanager.clone().filter(|_| app.critical_alerts_fail),
                     };
                     pilots.start(&namespace, &name, means, events_tx.clone());
                 }
@@ -270,6 +285,9 @@ async fn event_loop(
 
 /// How often health is refreshed while the console is open.
 const METRICS_REFRESH: Duration = Duration::from_secs(5);
+
+/// How often alerts are: Alertmanager groups and repeats on a scale of tens of seconds.
+const ALERTS_REFRESH: Duration = Duration::from_secs(10);
 
 fn metrics_request(effect: Effect) -> Request {
     match effect {

@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::actions::apply::Executor;
+use crate::alerts::alertmanager::Alertmanager;
 use crate::analysis::Thresholds;
 use crate::app::{Ending, Msg, PilotEvent, PilotSetup};
 use crate::autopilot::driver::{Driver, Finish};
@@ -34,6 +35,8 @@ pub struct Means {
     pub feed: Arc<Feed>,
     pub setup: PilotSetup,
     pub thresholds: Thresholds,
+    /// Set when a firing critical alert counts as a failing verdict.
+    pub critical_alerts: Option<Arc<Alertmanager>>,
 }
 
 /// How long quitting waits for autopilots to finish their interval and release their
@@ -67,6 +70,7 @@ impl Pilots {
                 feed,
                 setup,
                 thresholds,
+                critical_alerts,
             } = means;
             let holder = lease::identity(executor.user());
             let acquired = Lease::acquire(
@@ -94,6 +98,7 @@ impl Pilots {
                 window: setup.window,
                 thresholds,
                 settings: setup.settings,
+                critical_alerts,
             };
             let finish = driver
                 .drive(&mut lease, setup.interval, &mut stopped, |report| {

@@ -259,7 +259,7 @@ fn failure(err: &Error) -> Failure {
 
 /// The innermost cause: "Connection refused (os error 111)" rather than the outer
 /// layers, whose words repeat the whole query's URL.
-fn deepest(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn deepest(err: &(dyn std::error::Error + 'static)) -> String {
     let mut err = err;
     while let Some(source) = err.source() {
         err = source;

@@ -12,6 +12,7 @@ pub(super) enum Col {
     Step,
     Weight,
     Pilot,
+    Alerts,
     Verdict,
     Health,
     Spark,
@@ -40,7 +41,7 @@ const fn spec(col: Col, title: &'static str, min: u16, max: u16, priority: u8) -
 }
 
 /// In display order.
-const SPECS: [Spec; 15] = [
+const SPECS: [Spec; 16] = [
     spec(Col::Mark, "", 1, 1, 0),
     spec(Col::Namespace, "NAMESPACE", 9, 16, 6),
     spec(Col::Name, "NAME", 14, 40, 1),
@@ -52,6 +53,8 @@ const SPECS: [Spec; 15] = [
     // `2/3 →25% hold`, `fail 1/2 hold`, `by ana@laptop/42`, `promoted`.
     spec(Col::Pilot, "AUTOPILOT", 13, 26, 4),
     // `ok`, `FAIL`, `?` when narrow; `healthy`, `failing`, `inconclusive` with room.
+    // `3 alerts (1 critical)`, `3 crit` when narrow.
+    spec(Col::Alerts, "ALERTS", 6, 21, 4),
     spec(Col::Verdict, "VERDICT", 4, 12, 7),
     // `0.4% 120ms`, or `err 0.4% p99 120ms` when there is room.
     spec(Col::Health, "HEALTH", 11, FULL_HEALTH, 5),
@@ -66,8 +69,9 @@ pub(super) const FULL_HEALTH: u16 = 19;
 
 /// Columns that get extra room, in order, once every kept column fits, each up
 /// to a width (then its maximum): a name gets room first, then the namespace.
-const GROW: [(Col, u16); 12] = [
+const GROW: [(Col, u16); 13] = [
     (Col::Pilot, 16),
+    (Col::Alerts, u16::MAX),
     (Col::Name, 24),
     (Col::Namespace, 16),
     (Col::Pilot, u16::MAX),
@@ -100,6 +104,8 @@ pub(super) struct Wanted {
     pub verdict: bool,
     /// Some release has an autopilot.
     pub pilot: bool,
+    /// Some release has a firing alert.
+    pub alerts: bool,
 }
 
 /// The columns for `width` cells (one cell between columns), of those wanted.
@@ -110,6 +116,7 @@ pub(super) fn layout(width: u16, wanted: Wanted) -> Vec<Column> {
         Col::Spark => wanted.spark,
         Col::Verdict => wanted.verdict,
         Col::Pilot => wanted.pilot,
+        Col::Alerts => wanted.alerts,
         _ => true,
     };
     let mut by_priority: Vec<&Spec> = SPECS.iter().filter(wanted).collect();
@@ -212,6 +219,7 @@ mod tests {
             spark: true,
             verdict: true,
             pilot: true,
+            alerts: false,
         };
         let at_80: Vec<Col> = layout(78, all).into_iter().map(|c| c.col).collect();
         assert_eq!(
@@ -239,6 +247,7 @@ mod tests {
                 spark: true,
                 verdict: true,
                 pilot: true,
+                alerts: true,
             };
             let columns = layout(width, all);
             let total: u16 = columns.iter().map(|c| c.width).sum::<u16>()

@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthStr;
 use super::list::{phase_style, ready, step};
 use super::text::{fit, fit_tail, pad};
 use super::theme::{Slot, Theme};
-use super::{graphs, health, health_table, judgement, weight};
+use super::{alerts, graphs, health, health_table, judgement, weight};
 use crate::app::{self, App, Detail, EventLine};
 use crate::model::{DEFAULT_PLAN, Release, Role, Strategy};
 
@@ -91,6 +91,7 @@ fn lines(app: &App, detail: &Detail, width: usize) -> Vec<Line<'static>> {
         out.push(plan(r, theme));
     }
     health_table::section(&mut out, app, r, width);
+    alerts::section(&mut out, app, row, width);
     judgement::verdict_section(&mut out, app, row, width);
     judgement::pilot_section(&mut out, app, row, width);
     // What needs a look comes before what only describes.

@@ -5,7 +5,7 @@ use ratatui::style::Style;
 
 use super::text::fit;
 use super::theme::{Slot, Theme};
-use crate::app::{App, Metrics};
+use crate::app::{Alerts, App, Metrics};
 use crate::metrics::{Health, History, Snapshot, key_of};
 use crate::model::{Release, Role, Version};
 
@@ -115,21 +115,28 @@ pub(super) fn history_of<'s>(
 /// and how loudly: `metrics: not configured (--prometheus URL)`, or the
 /// snapshot's first error and how many more.
 pub(super) fn words(app: &App) -> Option<(String, Style)> {
-    match &app.metrics {
-        Metrics::Unavailable(why) => {
-            Some((format!("metrics: {why}"), app.theme.style(Slot::Muted)))
-        }
-        Metrics::Ready(snapshot) => {
-            let first = snapshot.errors.first()?;
+    let metrics = match &app.metrics {
+        Metrics::Unavailable(why) => Some((format!("metrics: {why}"), Slot::Muted)),
+        Metrics::Ready(snapshot) => snapshot.errors.first().map(|first| {
             let more = match snapshot.errors.len() {
                 1 => String::new(),
                 n => format!(" (+{} more)", n - 1),
             };
-            let text = format!("metrics: {}{more}", fit(first, 200));
-            Some((text, app.theme.style(Slot::Warning)))
-        }
+            (format!("metrics: {}{more}", fit(first, 200)), Slot::Warning)
+        }),
         Metrics::Waiting => None,
-    }
+    };
+    // Alertmanager down is said beside the metrics, never instead of the list.
+    let alerts = match &app.alerts {
+        Alerts::Failed(why) => Some((format!("alerts: {}", fit(why, 200)), Slot::Warning)),
+        _ => None,
+    };
+    let (text, slot) = match (metrics, alerts) {
+        (Some((m, slot)), Some((a, _))) => (format!("{m}  {a}"), slot),
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => return None,
+    };
+    Some((text, app.theme.style(slot)))
 }
 
 #[cfg(test)]

@@ -260,3 +260,45 @@ fn autopilot_in_the_detail_view_100x40() {
     let app = with_autopilots(true, 100, 40);
     insta::assert_snapshot!(text(&draw(&app, 100, 40)));
 }
+
+/// Alerts on shop/reviews (critical) and payments/api (a warning), reviews' detail
+/// view open when `detail`.
+fn with_alerts(detail: bool, width: u16, height: u16) -> App {
+    let mut app = app(theme("default"), snapshot(), false, width, height);
+    app.set_alerts(true);
+    app.update(Msg::Alerts(Ok(crate::app::health_fixtures::alerts())));
+    for _ in 0..4 {
+        app.update(key(KeyCode::Char('j')));
+    }
+    if detail {
+        app.update(key(KeyCode::Enter));
+    }
+    app
+}
+
+#[test]
+fn alerts_in_the_list_100x24() {
+    let app = with_alerts(false, 100, 24);
+    insta::assert_snapshot!(text(&draw(&app, 100, 24)));
+}
+
+#[test]
+fn alerts_in_the_detail_view_100x40() {
+    let app = with_alerts(true, 100, 40);
+    insta::assert_snapshot!(text(&draw(&app, 100, 40)));
+}
+
+#[test]
+fn alertmanager_down_is_said_in_the_title() {
+    let mut app = app(theme("default"), snapshot(), false, 100, 24);
+    app.set_alerts(false);
+    app.update(Msg::Alerts(Err(
+        "Alertmanager at http://127.0.0.1:9 not answering: connection refused".into(),
+    )));
+    let screen = text(&draw(&app, 100, 24));
+    assert!(
+        screen.contains("alerts: Alertmanager at http://127.0.0.1:9 not answering"),
+        "{screen}"
+    );
+    assert!(screen.contains("checkout"), "the list stays: {screen}");
+}

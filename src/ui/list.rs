@@ -10,7 +10,7 @@ use super::columns::{self, Col, Column, FULL_HEALTH, Wanted};
 use super::health::{self, known};
 use super::text::{fit, pad};
 use super::theme::{Slot, Theme};
-use super::{judgement, spark, weight};
+use super::{alerts, judgement, spark, weight};
 use crate::app::{self, App};
 use crate::metrics::Snapshot;
 use crate::model::{Phase, Release};
@@ -47,6 +47,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         spark: snapshot.is_some_and(|s| !s.history.is_empty()),
         verdict: !app.verdicts.is_empty(),
         pilot: app.any_pilot(),
+        alerts: app.any_alert(),
     };
     let columns = columns::layout(room, wanted);
     let header =
@@ -130,6 +131,7 @@ fn row(row: &app::Row, columns: &[Column], app: &App, snapshot: Option<&Snapshot
             ),
             Col::Verdict => Cell::from(judgement::verdict_cell(app, row, w)),
             Col::Pilot => Cell::from(judgement::pilot_cell(app, row, w)),
+            Col::Alerts => Cell::from(alerts::cell(app, row, w)),
             Col::Age => Cell::from(app::age(row.changed, app.now)),
         }
     });

@@ -1,6 +1,7 @@
 //! Drawing the console: a pure function of `App` onto a frame. Nothing here
 //! mutates state, does I/O or blocks.
 
+mod alerts;
 mod columns;
 pub(crate) mod confirm;
 pub(crate) mod detail;

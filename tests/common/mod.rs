@@ -423,3 +423,139 @@ impl Demo {
         }
     }
 }
+
+/// A real Alertmanager (Debian's `prometheus-alertmanager`) on a free loopback port,
+/// clustering off, routing every alert to a receiver that sends nothing. Its config,
+/// data and log live in a temporary folder that goes with it.
+pub struct Alertmanager {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Alertmanager {
+    /// Starts Alertmanager and waits until it is ready; panics with the end of its
+    /// log when it is not within 30 s.
+    pub fn start() -> Alertmanager {
+        use std::process::{Command, Stdio};
+        let binary = alertmanager_binary();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("alertmanager.yml");
+        std::fs::write(
+            &config,
+            "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n",
+        )
+        .expect("write alertmanager.yml");
+        let log = std::fs::File::create(dir.path().join("alertmanager.log")).expect("log file");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(&binary)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            // Empty: no gossip port, so parallel tests do not form a cluster or collide.
+            .arg("--cluster.listen-address=")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
+        // Owned before the wait, so a panic there still stops the process.
+        let mut alertmanager = Alertmanager { child, dir, port };
+        alertmanager.wait_ready();
+        alertmanager
+    }
+
+    /// Its base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Posts alerts (a JSON array) as Prometheus does, and asserts they were taken.
+    /// The next `GET /api/v2/alerts` already lists them.
+    pub fn post(&self, alerts: &serde_json::Value) {
+        let body = serde_json::to_vec(alerts).expect("alerts as JSON");
+        match self.exchange("POST", "/api/v2/alerts", &body) {
+            Ok((200, _)) => {}
+            Ok((status, answer)) => {
+                panic!("Alertmanager answered {status} to the alerts: {answer}")
+            }
+            Err(e) => panic!("posting alerts to Alertmanager: {e}\n{}", self.log_tail()),
+        }
+    }
+
+    /// Stops it (the port then refuses connections; the folder stays until drop).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Ok((200, _)) = self.exchange("GET", "/-/ready", b"") {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("Alertmanager exited ({status}):\n{}", self.log_tail());
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("Alertmanager not ready within 30 s:\n{}", self.log_tail());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// One HTTP/1.1 request on its own connection: the status and the body (raw,
+    /// for messages: a chunked body keeps its chunk sizes).
+    fn exchange(&self, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            self.port,
+            body.len()
+        )?;
+        stream.write_all(body)?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        let status = head
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {head:?}")))?;
+        Ok((status, body.to_string()))
+    }
+
+    fn log_tail(&self) -> String {
+        let log =
+            std::fs::read_to_string(self.dir.path().join("alertmanager.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Debian names it `prometheus-alertmanager`, upstream's tarball `alertmanager`.
+fn alertmanager_binary() -> std::path::PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    ["prometheus-alertmanager", "alertmanager"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+        .expect("neither prometheus-alertmanager nor alertmanager is on PATH")
+}
