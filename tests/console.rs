@@ -188,3 +188,32 @@ fn step_from_the_console_with_preview_and_confirmation() {
     tmux.keys(&["q"]);
     tmux.wait_for(10, "a clean exit", |s| s.contains("exit=0"));
 }
+
+/// `--readonly` reaches the console: the header says so, and action keys (the
+/// autopilot's too) are refused with a message, nothing asked for.
+#[test]
+fn read_only_refuses_every_action_key() {
+    if !have_tool("tmux") {
+        return;
+    }
+    let demo = Demo::start(&["--scenario", "showcase"]);
+    let command = format!(
+        "sh -c 'KUBECONFIG={} {} --readonly -n shop; echo \"exit=$?\"; sleep 60'",
+        demo.kubeconfig.display(),
+        env!("CARGO_BIN_EXE_kshift")
+    );
+    let tmux = Tmux::start(&command, 120, 30);
+    tmux.wait_for(30, "the list, read-only", |s| {
+        s.contains("reviews") && s.contains("read-only")
+    });
+    tmux.keys(&["]"]);
+    tmux.wait_for(10, "the refusal", |s| {
+        s.contains("read-only: step forward is not available")
+    });
+    tmux.keys(&["A"]);
+    tmux.wait_for(10, "the autopilot refused", |s| {
+        s.contains("read-only: autopilot on / off is not available")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for(10, "a clean exit", |s| s.contains("exit=0"));
+}
