@@ -1,5 +1,6 @@
 //! The console at scale: recognising releases among 10,000 Deployments with their
-//! ReplicaSets, Services and routers, and rendering the list of 10,000 releases at 200x50.
+//! ReplicaSets, Services and routers, rendering the list of 10,000 releases at 200x50,
+//! and judging every canary when metrics arrive.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use kshift::app::{App, Msg};
 use kshift::cluster::discover::{Objects, Settings, discover};
 use kshift::input::Keymap;
+use kshift::metrics::{Health, Snapshot, key_of};
 use kshift::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -134,5 +136,56 @@ fn rendering(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, recognition, rendering);
+/// Health for every version of every release: a busy stable and a canary with a
+/// tenth of the traffic, both at about 1 % errors, so each verdict runs the whole
+/// model (the Beta integration included). `shift` moves the figures a little, so
+/// that two snapshots differ.
+fn health_of(releases: &[kshift::model::Release], shift: f64) -> Snapshot {
+    let mut snapshot = Snapshot::default();
+    for release in releases {
+        for version in &release.versions {
+            let share = version.weight.max(1.0) / 100.0;
+            snapshot.health.insert(
+                key_of(release, version),
+                Health {
+                    requests_per_s: Some(60.0 * share),
+                    error_rate: Some(0.01 + shift),
+                    p50_ms: Some(40.0),
+                    p95_ms: Some(90.0),
+                    p99_ms: Some(120.0),
+                },
+            );
+        }
+    }
+    snapshot
+}
+
+fn judging(c: &mut Criterion) {
+    let releases = discover(&objects(), &Settings::default());
+    let canaries = releases.iter().filter(|r| r.versions.len() > 1).count();
+    let mut app = App::new(
+        Keymap::default(),
+        Theme::default(),
+        None,
+        "bench".to_string(),
+    );
+    app.update(Msg::Resize(200, 50));
+    app.update(Msg::Releases(releases.clone()));
+    let snapshots = [health_of(&releases, 0.0), health_of(&releases, 0.001)];
+    let mut next = 0;
+    c.bench_function(
+        &format!(
+            "update/metrics for {} releases, {canaries} verdicts",
+            releases.len()
+        ),
+        |b| {
+            b.iter(|| {
+                next = 1 - next;
+                app.update(Msg::Metrics(snapshots[next].clone()));
+            })
+        },
+    );
+}
+
+criterion_group!(benches, recognition, rendering, judging);
 criterion_main!(benches);

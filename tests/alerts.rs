@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Alertmanager, Demo, Prometheus, Tmux, have_tool};
+use common::{Alertmanager, Demo, Tmux, have_tool, scraped_showcase};
 use kshift::alerts::{self, alertmanager};
 use serde_json::{Value, json};
 
@@ -204,20 +204,12 @@ fn list_shows_each_alert_on_its_release_and_survives_alertmanager_down() {
 /// failing: in `kshift list`, and for the autopilot, which rolls it back.
 #[test]
 fn a_critical_alert_fails_the_verdict_and_the_autopilot_rolls_back() {
-    if !have_alertmanager() || !have_tool("prometheus") || !have_tool("kubectl") {
+    if !have_alertmanager() {
         return;
     }
-    let demo = Demo::start(&["--scenario", "showcase", "--speed", "10"]);
-    demo.ok(&[
-        "wait",
-        "deployment",
-        "--all",
-        "-n",
-        "shop",
-        "--for=condition=Available",
-        "--timeout=60s",
-    ]);
-    let prometheus = Prometheus::start(&[demo.url.trim_start_matches("http://").to_string()]);
+    let Some((demo, prometheus)) = scraped_showcase() else {
+        return;
+    };
     let server = Alertmanager::start();
     server.post(&showcase_alerts());
     let url = server.url();
@@ -280,16 +272,7 @@ fn a_critical_alert_fails_the_verdict_and_the_autopilot_rolls_back() {
         "{}",
         run.stdout
     );
-    let weights = demo.ok(&[
-        "get",
-        "virtualservice",
-        "reviews",
-        "-n",
-        "shop",
-        "-o",
-        "jsonpath={.spec.http[0].route[*].weight}",
-    ]);
-    assert_eq!(weights, "100 0");
+    assert_eq!(demo.route_weights("reviews"), "100 0");
 }
 
 #[test]
@@ -300,12 +283,7 @@ fn the_console_shows_the_badge_and_the_alerts_in_the_detail_view() {
     let demo = Demo::start(&["--scenario", "showcase"]);
     let server = Alertmanager::start();
     server.post(&showcase_alerts());
-    let command = format!(
-        "sh -c 'KUBECONFIG={} {} -n shop --alertmanager {}; echo \"exit=$?\"; sleep 60'",
-        demo.kubeconfig.display(),
-        env!("CARGO_BIN_EXE_kshift"),
-        server.url()
-    );
+    let command = demo.console(&format!("-n shop --alertmanager {}", server.url()));
     let tmux = Tmux::start(&command, 160, 40);
     let screen = tmux.wait_for(30, "the badge", |s| s.contains("2 alerts (1 critical)"));
     let row = screen

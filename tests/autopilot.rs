@@ -8,26 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Demo, Prometheus, Tmux, have_tool};
-
-fn scraped_showcase() -> Option<(Demo, Prometheus)> {
-    if !have_tool("prometheus") || !have_tool("kubectl") {
-        return None;
-    }
-    let demo = Demo::start(&["--scenario", "showcase", "--speed", "10"]);
-    demo.ok(&[
-        "wait",
-        "deployment",
-        "--all",
-        "-n",
-        "shop",
-        "--for=condition=Available",
-        "--timeout=60s",
-    ]);
-    let target = demo.url.trim_start_matches("http://").to_string();
-    let prometheus = Prometheus::start(&[target]);
-    Some((demo, prometheus))
-}
+use common::{Demo, Tmux, have_tool, scraped_showcase};
 
 /// A running `kshift autopilot`, its output going to files of the demo's folder.
 struct Pilot {
@@ -144,19 +125,6 @@ fn fast<'a>(prometheus: &'a str, healthy: &'a str) -> Vec<&'a str> {
     ]
 }
 
-/// The VirtualService's weights, stable first: `"90 10"`.
-fn weights(demo: &Demo) -> String {
-    demo.ok(&[
-        "get",
-        "virtualservice",
-        "reviews",
-        "-n",
-        "shop",
-        "-o",
-        "jsonpath={.spec.http[0].route[*].weight}",
-    ])
-}
-
 fn events(demo: &Demo, reason: &str) -> String {
     demo.ok(&[
         "get",
@@ -184,11 +152,11 @@ fn a_healthy_canary_is_stepped_to_100_percent() {
     let Some((demo, prometheus)) = scraped_showcase() else {
         return;
     };
-    assert_eq!(weights(&demo), "90 10");
+    assert_eq!(demo.route_weights("reviews"), "90 10");
     let started = Instant::now();
     let run = Pilot::start(&demo, "healthy", &fast(&prometheus.url, "1")).wait(90);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert_eq!(weights(&demo), "0 100");
+    assert_eq!(demo.route_weights("reviews"), "0 100");
     let lines: Vec<&str> = run.stdout.lines().collect();
     let steps: Vec<&&str> = lines
         .iter()
@@ -242,7 +210,7 @@ fn a_canary_with_errors_is_rolled_back() {
     }
     let run = Pilot::start(&demo, "failing", &fast(&prometheus.url, "1")).wait(60);
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
-    assert_eq!(weights(&demo), "100 0");
+    assert_eq!(demo.route_weights("reviews"), "100 0");
     assert!(
         run.stdout.contains(
             " shop/reviews failing rollback weight 10% healthy 0/1 failing 1/1: rollback "
@@ -295,7 +263,7 @@ fn a_canary_without_traffic_stays_put() {
             "{stdout}"
         );
     }
-    assert_eq!(weights(&demo), "100 0");
+    assert_eq!(demo.route_weights("reviews"), "100 0");
     assert_no_lease(&demo);
     eprintln!("{stdout}");
 }
@@ -347,21 +315,12 @@ fn a_second_autopilot_on_the_same_release_is_refused() {
         second.stderr
     );
     // Still the first's, untouched by the refusal.
-    let after = demo.ok(&[
-        "get",
-        "lease",
-        "kshift-autopilot-reviews",
-        "-n",
-        "shop",
-        "-o",
-        "jsonpath={.spec.holderIdentity}",
-    ]);
-    assert_eq!(after, identity);
+    assert_eq!(lease_holder(&demo), Some(identity));
 
     let stopped = first.signal("TERM");
     assert_eq!(stopped.code, 143, "{}{}", stopped.stdout, stopped.stderr);
     assert_no_lease(&demo);
-    assert_eq!(weights(&demo), "90 10");
+    assert_eq!(demo.route_weights("reviews"), "90 10");
 }
 
 #[test]
@@ -429,7 +388,7 @@ fn refusals_and_errors_before_driving_and_holding_without_metrics() {
         );
         assert!(line.contains("; metrics: "), "{stdout}");
     }
-    assert_eq!(weights(&demo), "90 10");
+    assert_eq!(demo.route_weights("reviews"), "90 10");
     assert_no_lease(&demo);
 }
 
@@ -466,12 +425,10 @@ fn the_console_drives_a_release_and_shows_who_else_does() {
         "[autopilot]\ninterval = \"3s\"\nhealthy_intervals = 1\nfailing_intervals = 1\n\
          [metrics]\nwindow = \"15s\"\n",
     );
-    let command = format!(
-        "sh -c 'KUBECONFIG={} {} --prometheus {} --config {config} -n shop; echo \"exit=$?\"; sleep 60'",
-        demo.kubeconfig.display(),
-        env!("CARGO_BIN_EXE_kshift"),
-        prometheus.url,
-    );
+    let command = demo.console(&format!(
+        "--prometheus {} --config {config} -n shop",
+        prometheus.url
+    ));
     let tmux = Tmux::start(&command, 160, 45);
     tmux.wait_for(30, "the release list", |s| s.contains("reviews"));
     tmux.type_text("/reviews");
@@ -497,19 +454,11 @@ fn the_console_drives_a_release_and_shows_who_else_does() {
     assert_eq!(second.code, 3, "{}{}", second.stdout, second.stderr);
     assert!(second.stderr.contains(&holder), "{}", second.stderr);
     // Healthy: it steps forward on its own.
-    demo.eventually(
-        &[
-            "get",
-            "virtualservice",
-            "reviews",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.spec.http[0].route[*].weight}",
-        ],
-        60,
-        |w| w != "90 10",
-    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while demo.route_weights("reviews") == "90 10" {
+        assert!(Instant::now() < deadline, "no step in 60s");
+        std::thread::sleep(Duration::from_millis(500));
+    }
     let stepped = tmux.wait_for(20, "a step in the row", |s| s.contains("% step"));
     eprintln!("{stepped}");
     tmux.keys(&["A"]);
@@ -517,9 +466,13 @@ fn the_console_drives_a_release_and_shows_who_else_does() {
         s.contains("autopilot on shop/reviews: stopped")
     });
     assert_eq!(lease_holder(&demo), None, "the Lease is released");
-    let stopped_at = weights(&demo);
+    let stopped_at = demo.route_weights("reviews");
     std::thread::sleep(Duration::from_secs(7));
-    assert_eq!(weights(&demo), stopped_at, "no step after the stop");
+    assert_eq!(
+        demo.route_weights("reviews"),
+        stopped_at,
+        "no step after the stop"
+    );
     // Another autopilot (headless, never stepping) shows with its holder, and the key
     // is refused while it holds the Lease.
     let other = Pilot::start(&demo, "other", &fast(&prometheus.url, "100"));
@@ -568,7 +521,7 @@ fn the_maximum_weight_ends_the_run_where_it_says() {
     let run = Pilot::start(&demo, "capped", &args).wait(60);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(
-        weights(&demo),
+        demo.route_weights("reviews"),
         "60 40",
         "10 -> 25 -> 40, not 50:\n{}",
         run.stdout

@@ -5,14 +5,6 @@ mod common;
 
 use common::{Demo, Tmux, have_tool};
 
-fn console_command(demo: &Demo, then: &str) -> String {
-    format!(
-        "sh -c 'KUBECONFIG={} {} ; echo \"exit=$?\"; {then}'",
-        demo.kubeconfig.display(),
-        env!("CARGO_BIN_EXE_kshift")
-    )
-}
-
 #[test]
 fn filter_detail_and_escapes_never_reach_the_terminal() {
     if !have_tool("tmux") || !have_tool("kubectl") {
@@ -29,7 +21,7 @@ fn filter_detail_and_escapes_never_reach_the_terminal() {
         "--overwrite",
         "kubernetes.io/change-cause=deploy \u{1b}]0;pwned\u{7} now",
     ]);
-    let tmux = Tmux::start(&console_command(&demo, "sleep 60"), 120, 40);
+    let tmux = Tmux::start(&demo.console(""), 120, 40);
     tmux.wait_for(30, "the release list", |s| {
         s.contains("reviews") && s.contains("checkout")
     });
@@ -80,7 +72,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
     }
     let demo = Demo::start(&["--scenario", "showcase"]);
     for signal in ["TERM", "HUP"] {
-        let tmux = Tmux::start(&console_command(&demo, "sleep 60"), 80, 24);
+        let tmux = Tmux::start(&demo.console(""), 80, 24);
         tmux.wait_for(30, "the release list", |s| s.contains("reviews"));
         assert_eq!(tmux.format("#{alternate_on}"), "1");
         let shell = tmux.format("#{pane_pid}");
@@ -109,7 +101,7 @@ fn a_broken_watch_shows_reconnecting_and_the_console_keeps_working() {
         return;
     }
     let mut demo = Demo::start(&["--scenario", "showcase"]);
-    let tmux = Tmux::start(&console_command(&demo, "sleep 60"), 120, 40);
+    let tmux = Tmux::start(&demo.console(""), 120, 40);
     tmux.wait_for(30, "the release list", |s| s.contains("reviews"));
     demo.stop();
     let screen = tmux.wait_for(30, "the reconnecting notice", |s| {
@@ -133,7 +125,7 @@ fn step_from_the_console_with_preview_and_confirmation() {
         return;
     }
     let demo = Demo::start(&["--scenario", "showcase"]);
-    let tmux = Tmux::start(&console_command(&demo, "sleep 60"), 120, 40);
+    let tmux = Tmux::start(&demo.console(""), 120, 40);
     tmux.wait_for(30, "the release list", |s| s.contains("reviews"));
     tmux.type_text("/reviews");
     tmux.keys(&["Enter"]);
@@ -146,17 +138,7 @@ fn step_from_the_console_with_preview_and_confirmation() {
         s.contains("server dry run") && s.contains("10 -> 25")
     });
     assert!(preview.contains("VirtualService/reviews"), "{preview}");
-    let weights = || {
-        demo.ok(&[
-            "get",
-            "virtualservice",
-            "reviews",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.spec.http[0].route[*].weight}",
-        ])
-    };
+    let weights = || demo.route_weights("reviews");
     assert_eq!(
         weights(),
         "90 10",
@@ -197,11 +179,7 @@ fn read_only_refuses_every_action_key() {
         return;
     }
     let demo = Demo::start(&["--scenario", "showcase"]);
-    let command = format!(
-        "sh -c 'KUBECONFIG={} {} --readonly -n shop; echo \"exit=$?\"; sleep 60'",
-        demo.kubeconfig.display(),
-        env!("CARGO_BIN_EXE_kshift")
-    );
+    let command = demo.console("--readonly -n shop");
     let tmux = Tmux::start(&command, 120, 30);
     tmux.wait_for(30, "the list, read-only", |s| {
         s.contains("reviews") && s.contains("read-only")

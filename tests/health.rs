@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Demo, Prometheus, have_tool};
+use common::{Demo, Prometheus, have_tool, scraped_showcase};
 use serde_json::Value;
 
 fn kshift(demo: &Demo, args: &[&str]) -> (i32, String, String) {
@@ -74,27 +74,9 @@ fn until(
     }
 }
 
-fn scraped_demo() -> Option<(Demo, Prometheus)> {
-    if !have_tool("prometheus") || !have_tool("kubectl") {
-        return None;
-    }
-    let demo = Demo::start(&["--scenario", "showcase", "--speed", "10"]);
-    demo.ok(&[
-        "wait",
-        "deployment",
-        "--all",
-        "-A",
-        "--for=condition=Available",
-        "--timeout=60s",
-    ]);
-    let target = demo.url.trim_start_matches("http://").to_string();
-    let prometheus = Prometheus::start(&[target]);
-    Some((demo, prometheus))
-}
-
 #[test]
 fn every_kind_has_health_and_the_canary_share_follows_its_weight() {
-    let Some((demo, prometheus)) = scraped_demo() else {
+    let Some((demo, prometheus)) = scraped_showcase() else {
         return;
     };
     let url = prometheus.url.clone();
@@ -176,7 +158,7 @@ fn every_kind_has_health_and_the_canary_share_follows_its_weight() {
 
 #[test]
 fn one_namespace_or_all_send_the_same_number_of_queries() {
-    let Some((demo, prometheus)) = scraped_demo() else {
+    let Some((demo, prometheus)) = scraped_showcase() else {
         return;
     };
     let queries = || prometheus.queries_answered();
@@ -194,7 +176,7 @@ fn one_namespace_or_all_send_the_same_number_of_queries() {
 
 #[test]
 fn prometheus_going_away_is_said_in_words_and_the_rest_works() {
-    let Some((demo, mut prometheus)) = scraped_demo() else {
+    let Some((demo, mut prometheus)) = scraped_showcase() else {
         return;
     };
     let url = prometheus.url.clone();

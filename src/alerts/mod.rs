@@ -447,39 +447,14 @@ mod tests {
         assert_eq!(badge(&checkout).as_deref(), Some("4 alerts (2 critical)"));
     }
 
+    /// shop/checkout with its canary's workload `checkout-canary` and a
+    /// VirtualService `checkout-routes`.
     fn checkout() -> Release {
-        use crate::model::{Kind, ObjectRef, Phase, Role, Strategy, Version};
-        let version = |name: &str, role, workload: &str| Version {
-            name: name.into(),
-            role,
-            weight: 50.0,
-            images: Vec::new(),
-            ready: 1,
-            desired: 1,
-            workload: Some(ObjectRef::new("Deployment", workload)),
-            revision: None,
-        };
-        Release {
-            namespace: "shop".into(),
-            name: "checkout".into(),
-            kind: Kind::Istio,
-            strategy: Strategy::Canary,
-            phase: Phase::Progressing,
-            step: None,
-            versions: vec![
-                version("v1", Role::Stable, "checkout-stable"),
-                version("v2", Role::Canary, "checkout-canary"),
-            ],
-            objects: vec![ObjectRef::new("VirtualService", "checkout-routes")],
-            warnings: Vec::new(),
-            plan: Vec::new(),
-            last_change: None,
-            change_causes: Vec::new(),
-            thresholds: Default::default(),
-            annotations: Default::default(),
-            waiting_at_step: false,
-            autopilot: None,
-        }
+        use crate::model::{ObjectRef, Phase};
+        let mut release = crate::app::health_fixtures::canary("checkout", 50.0, Phase::Progressing);
+        release.versions[1].workload = Some(ObjectRef::new("Deployment", "checkout-canary"));
+        release.objects = vec![ObjectRef::new("VirtualService", "checkout-routes")];
+        release
     }
 
     #[test]
@@ -507,26 +482,16 @@ mod tests {
     #[test]
     fn a_critical_alert_overrules_the_verdict_and_others_do_not() {
         let alerts = captured();
-        let healthy = Verdict {
-            state: State::Healthy,
-            reason: "canary errors 0.1% vs stable 0.1%".into(),
-            probability_worse: Some(0.0),
-            canary_error_rate: Some(0.001),
-            stable_error_rate: Some(0.001),
-            canary_p99_ms: None,
-            stable_p99_ms: None,
-            canary_requests: 500.0,
-            stable_requests: 5000.0,
-        };
+        let healthy = crate::app::health_fixtures::verdict(State::Healthy);
         let release = checkout();
         let failing = overrule(healthy.clone(), &about(&alerts, &release));
         assert_eq!(failing.state, State::Failing);
         assert_eq!(
             failing.reason,
             "critical alert HighErrorRate is firing (5xx ratio above 5% on checkout); \
-             metrics: canary errors 0.1% vs stable 0.1%"
+             metrics: canary errors 0.2% vs stable 0.1%: P(worse by >1pt) = 0.00"
         );
-        assert_eq!(failing.canary_requests, 500.0, "the numbers stay");
+        assert_eq!(failing.canary_requests, 600.0, "the numbers stay");
         let warnings: Vec<&Alert> = alerts.iter().filter(|a| !is_critical(a)).collect();
         assert_eq!(overrule(healthy.clone(), &warnings), healthy);
         assert_eq!(overrule(healthy.clone(), &[]), healthy);

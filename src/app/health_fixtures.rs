@@ -112,3 +112,66 @@ pub fn alerts() -> Vec<crate::alerts::Alert> {
 ]"#;
     crate::alerts::parse(body).expect("alerts")
 }
+
+/// A verdict in `state` on shop/reviews' canary, with the numbers of a healthy one.
+pub fn verdict(state: crate::analysis::State) -> crate::analysis::Verdict {
+    crate::analysis::Verdict {
+        state,
+        reason: "canary errors 0.2% vs stable 0.1%: P(worse by >1pt) = 0.00".into(),
+        probability_worse: Some(0.0),
+        canary_error_rate: Some(0.002),
+        stable_error_rate: Some(0.001),
+        canary_p99_ms: Some(95.0),
+        stable_p99_ms: Some(90.0),
+        canary_requests: 600.0,
+        stable_requests: 5400.0,
+    }
+}
+
+/// An autopilot interval on shop/reviews at 10 %: a healthy verdict, `healthy` of
+/// them in a row, the next step to `next`.
+pub fn record(
+    decision: &'static str,
+    healthy: u32,
+    next: Option<f64>,
+) -> crate::autopilot::driver::Record {
+    crate::autopilot::driver::Record {
+        verdict: verdict(crate::analysis::State::Healthy),
+        decision,
+        weight: 10.0,
+        counters: crate::autopilot::Counters {
+            healthy,
+            failing: 0,
+        },
+        reason: "2 more healthy verdict(s) before the next step".into(),
+        next_weight: next,
+        end: None,
+    }
+}
+
+/// A canary release in shop at `weight` (stable `v1`, canary `v2`, their Deployments
+/// named alike) with the default step plan.
+pub fn canary(name: &str, weight: f64, phase: crate::model::Phase) -> crate::model::Release {
+    use super::fixtures::{release, version};
+    use crate::model::{Kind, Role, Strategy};
+    let mut canary = release(
+        "shop",
+        name,
+        Kind::Istio,
+        Strategy::Canary,
+        phase,
+        vec![
+            version(
+                &format!("{name}-v1"),
+                Role::Stable,
+                100.0 - weight,
+                "img:1",
+                1,
+            ),
+            version(&format!("{name}-v2"), Role::Canary, weight, "img:2", 1),
+        ],
+        "2024-05-01T11:00:00Z",
+    );
+    canary.plan = crate::model::DEFAULT_PLAN.to_vec();
+    canary
+}

@@ -2,12 +2,11 @@
 //! reports kept per release, refused where it cannot judge or another drives.
 
 use super::fixtures::NOW;
-use super::health_fixtures::snapshot;
+use super::health_fixtures::{record, snapshot};
 use super::tests::{app, press};
 use super::*;
-use crate::analysis::{State, Verdict};
-use crate::autopilot::Counters;
-use crate::autopilot::driver::{End, Record, Report};
+use crate::analysis::State;
+use crate::autopilot::driver::{End, Report};
 use crate::model::Pilot as LeasePilot;
 
 /// The fixture console with metrics, shop/reviews (a healthy 90/10 canary) selected.
@@ -19,31 +18,6 @@ fn on_reviews() -> App {
     }
     assert_eq!(app.selected_key().as_deref(), Some("shop/reviews"));
     app
-}
-
-fn record(decision: &'static str, healthy: u32, next: Option<f64>) -> Record {
-    Record {
-        verdict: Verdict {
-            state: State::Healthy,
-            reason: "canary errors 0.2% vs stable 0.1%".into(),
-            probability_worse: Some(0.01),
-            canary_error_rate: Some(0.002),
-            stable_error_rate: Some(0.001),
-            canary_p99_ms: Some(95.0),
-            stable_p99_ms: Some(90.0),
-            canary_requests: 600.0,
-            stable_requests: 5400.0,
-        },
-        decision,
-        weight: 10.0,
-        counters: Counters {
-            healthy,
-            failing: 0,
-        },
-        reason: "2 more healthy verdict(s) before the next step".into(),
-        next_weight: next,
-        end: None,
-    }
 }
 
 fn asked_lines(app: &App) -> Vec<String> {

@@ -365,37 +365,14 @@ pub fn percent(w: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Kind, Phase, Role, Version};
+    use crate::app::health_fixtures::canary;
+    use crate::model::Phase;
 
     fn release(strategy: Strategy, plan: &[f64]) -> Release {
-        let version = |name: &str, role| Version {
-            name: name.into(),
-            role,
-            weight: 0.0,
-            images: Vec::new(),
-            ready: 1,
-            desired: 1,
-            workload: None,
-            revision: None,
-        };
-        Release {
-            namespace: "shop".into(),
-            name: "reviews".into(),
-            kind: Kind::Istio,
-            strategy,
-            phase: Phase::Progressing,
-            step: None,
-            versions: vec![version("v1", Role::Stable), version("v2", Role::Canary)],
-            objects: Vec::new(),
-            warnings: Vec::new(),
-            plan: plan.to_vec(),
-            last_change: None,
-            change_causes: Vec::new(),
-            thresholds: Default::default(),
-            annotations: Default::default(),
-            waiting_at_step: false,
-            autopilot: None,
-        }
+        let mut release = canary("reviews", 0.0, Phase::Progressing);
+        release.strategy = strategy;
+        release.plan = plan.to_vec();
+        release
     }
 
     fn settings(max_weight: f64) -> Settings {

@@ -138,54 +138,10 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Kind, Role, Strategy, Version};
+    use crate::app::health_fixtures::{canary, verdict};
 
     fn release(weight: f64, phase: Phase) -> Release {
-        let version = |name: &str, role, weight| Version {
-            name: name.into(),
-            role,
-            weight,
-            images: Vec::new(),
-            ready: 1,
-            desired: 1,
-            workload: None,
-            revision: None,
-        };
-        Release {
-            namespace: "shop".into(),
-            name: "reviews".into(),
-            kind: Kind::Istio,
-            strategy: Strategy::Canary,
-            phase,
-            step: None,
-            versions: vec![
-                version("v1", Role::Stable, 100.0 - weight),
-                version("v2", Role::Canary, weight),
-            ],
-            objects: Vec::new(),
-            warnings: Vec::new(),
-            plan: crate::model::DEFAULT_PLAN.to_vec(),
-            last_change: None,
-            change_causes: Vec::new(),
-            thresholds: Default::default(),
-            annotations: Default::default(),
-            waiting_at_step: false,
-            autopilot: None,
-        }
-    }
-
-    fn verdict(state: State) -> Verdict {
-        Verdict {
-            state,
-            reason: String::new(),
-            probability_worse: None,
-            canary_error_rate: None,
-            stable_error_rate: None,
-            canary_p99_ms: None,
-            stable_p99_ms: None,
-            canary_requests: 0.0,
-            stable_requests: 0.0,
-        }
+        canary("reviews", weight, phase)
     }
 
     /// The decisions for a run of verdicts from fresh counters.

@@ -191,10 +191,8 @@ fn nan_and_missing_versions_read_no_data() {
 /// shop/checkout by an autopilot elsewhere (its Lease), reviews' detail view open
 /// when `detail`.
 fn with_autopilots(detail: bool, width: u16, height: u16) -> App {
-    use crate::analysis::{State, Verdict};
     use crate::app::PilotEvent;
-    use crate::autopilot::Counters;
-    use crate::autopilot::driver::{Record, Report};
+    use crate::autopilot::driver::Report;
     let mut releases = fixtures::releases();
     if let Some(checkout) = releases.iter_mut().find(|r| r.name == "checkout") {
         checkout.autopilot = Some(crate::model::Pilot {
@@ -217,28 +215,7 @@ fn with_autopilots(detail: bool, width: u16, height: u16) -> App {
             holder: "ana@laptop/4242".into(),
         },
     ));
-    let record = Record {
-        verdict: Verdict {
-            state: State::Healthy,
-            reason: "canary errors 0.2% vs stable 0.1%: P(worse by >1pt) = 0.00".into(),
-            probability_worse: Some(0.0),
-            canary_error_rate: Some(0.002),
-            stable_error_rate: Some(0.001),
-            canary_p99_ms: Some(95.0),
-            stable_p99_ms: Some(90.0),
-            canary_requests: 600.0,
-            stable_requests: 5400.0,
-        },
-        decision: "hold",
-        weight: 10.0,
-        counters: Counters {
-            healthy: 1,
-            failing: 0,
-        },
-        reason: "2 more healthy verdict(s) before the next step".into(),
-        next_weight: Some(25.0),
-        end: None,
-    };
+    let record = crate::app::health_fixtures::record("hold", 1, Some(25.0));
     app.update(Msg::Autopilot(
         reviews,
         PilotEvent::Report(Report::Interval(record)),

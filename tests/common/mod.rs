@@ -398,6 +398,53 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
+impl Demo {
+    /// A shell command for tmux: the console (`kshift ARGS`) on this demo, then its exit
+    /// code printed as `exit=N`, then a pause so the pane stays to be read.
+    pub fn console(&self, args: &str) -> String {
+        format!(
+            "sh -c 'KUBECONFIG={} {} {args}; echo \"exit=$?\"; sleep 60'",
+            self.kubeconfig.display(),
+            env!("CARGO_BIN_EXE_kshift")
+        )
+    }
+
+    /// The weights of a VirtualService's first route in namespace shop, stable
+    /// first: `"90 10"`.
+    pub fn route_weights(&self, virtual_service: &str) -> String {
+        self.ok(&[
+            "get",
+            "virtualservice",
+            virtual_service,
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.spec.http[0].route[*].weight}",
+        ])
+    }
+}
+
+/// The showcase at ten times the speed, its Deployments available, and a real
+/// Prometheus scraping its `/metrics`; `None` (the test skipped) without prometheus
+/// or kubectl.
+pub fn scraped_showcase() -> Option<(Demo, Prometheus)> {
+    if !have_tool("prometheus") || !have_tool("kubectl") {
+        return None;
+    }
+    let demo = Demo::start(&["--scenario", "showcase", "--speed", "10"]);
+    demo.ok(&[
+        "wait",
+        "deployment",
+        "--all",
+        "-A",
+        "--for=condition=Available",
+        "--timeout=60s",
+    ]);
+    let target = demo.url.trim_start_matches("http://").to_string();
+    let prometheus = Prometheus::start(&[target]);
+    Some((demo, prometheus))
+}
+
 /// What a `kshift` run printed and how it ended.
 pub struct Run {
     pub code: i32,
