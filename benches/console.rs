@@ -138,7 +138,7 @@ fn rendering(c: &mut Criterion) {
 
 /// Health for every version of every release: a busy stable and a canary with a
 /// tenth of the traffic, both at about 1 % errors, so each verdict runs the whole
-/// model (the Beta integration included). `shift` moves the figures a little, so
+/// model (the Beta integration included); the rows in view are judged. `shift` moves the figures a little, so
 /// that two snapshots differ.
 fn health_of(releases: &[kshift::model::Release], shift: f64) -> Snapshot {
     let mut snapshot = Snapshot::default();

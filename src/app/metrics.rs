@@ -97,27 +97,39 @@ impl App {
         self.help.is_none()
     }
 
-    /// The verdicts on every release with a candidate, from the latest snapshot (and a
-    /// firing critical alert, when the config makes those count).
+    /// Forgets the verdicts: the snapshot, the thresholds or the alerts they were
+    /// computed from changed.
     pub(super) fn judge(&mut self) {
+        self.verdicts.clear();
+        self.judge_in_view();
+    }
+
+    /// Computes the verdicts the screen can show that are not known yet: those of the
+    /// rows in view and of the release open in the detail view. A verdict integrates two
+    /// Beta posteriors (about 0.1 ms), too slow to run for 10,000 releases at every
+    /// refresh, and only the releases on screen need one.
+    pub(super) fn judge_in_view(&mut self) {
         let Metrics::Ready(snapshot) = &self.metrics else {
             self.verdicts.clear();
             return;
         };
-        self.verdicts = self
-            .rows
-            .iter()
-            .filter(|r| candidate(&r.release).is_some())
-            .map(|r| {
-                let (verdict, _) = verdict_of(&r.release, snapshot, self.window, &self.thresholds);
-                let verdict = if self.critical_alerts_fail {
-                    crate::alerts::overrule(verdict, &self.alerts_about(&r.release))
-                } else {
-                    verdict
-                };
-                (r.key.clone(), verdict)
-            })
-            .collect();
+        let open = self.detail.as_ref().and_then(|d| d.row);
+        let wanted: Vec<usize> = self.visible().iter().copied().chain(open).collect();
+        for index in wanted {
+            let Some(row) = self.rows.get(index) else {
+                continue;
+            };
+            if self.verdicts.contains_key(&row.key) || candidate(&row.release).is_none() {
+                continue;
+            }
+            let (verdict, _) = verdict_of(&row.release, snapshot, self.window, &self.thresholds);
+            let verdict = if self.critical_alerts_fail {
+                crate::alerts::overrule(verdict, &self.alerts_about(&row.release))
+            } else {
+                verdict
+            };
+            self.verdicts.insert(row.key.clone(), verdict);
+        }
     }
 
     /// The verdict on a release, when there is one.

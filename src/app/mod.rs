@@ -81,7 +81,8 @@ pub struct App {
     pub(crate) window: Duration,
     /// The verdict's thresholds before each release's annotations (the config's).
     pub(crate) thresholds: Thresholds,
-    /// The verdict on each release with a candidate, from the latest metrics.
+    /// The verdicts on releases with a candidate from the latest metrics, computed
+    /// for the rows on screen as they come into view.
     pub(crate) verdicts: HashMap<String, Verdict>,
     /// How this console's autopilots run.
     pub(crate) pilot_setup: PilotSetup,
@@ -155,6 +156,7 @@ impl App {
     /// The verdict's thresholds before each release's annotations (the config's).
     pub fn set_thresholds(&mut self, thresholds: Thresholds) {
         self.thresholds = thresholds;
+        self.verdicts.clear();
     }
 
     /// Read-only mode leaves out every action that changes the cluster.

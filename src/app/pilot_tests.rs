@@ -223,9 +223,33 @@ fn verdicts_follow_the_metrics() {
         max_error_rate: 0.001,
         ..Default::default()
     });
-    app.update(Msg::Metrics(crate::metrics::Snapshot::default()));
-    app.update(Msg::Metrics(snapshot()));
+    app.update(Msg::Now(NOW + 1));
     assert_eq!(state(&app, "shop/reviews"), Some(State::Failing));
     app.update(Msg::MetricsUnavailable("gone".into()));
     assert_eq!(state(&app, "shop/reviews"), None);
+}
+
+#[test]
+fn verdicts_are_computed_for_the_rows_in_view_only() {
+    let mut app = app();
+    app.update(Msg::Resize(80, 7));
+    app.update(Msg::Metrics(snapshot()));
+    let in_view: Vec<String> = app
+        .visible()
+        .iter()
+        .map(|&i| app.rows[i].key.clone())
+        .collect();
+    assert!(in_view.len() < app.rows.len(), "{in_view:?}");
+    let mut judged: Vec<&String> = app.verdicts.keys().collect();
+    judged.sort();
+    assert!(judged.iter().all(|k| in_view.contains(k)), "{judged:?}");
+    assert!(app.verdict("shop/reviews").is_none(), "out of view");
+    // Moving the selection to it brings it in view, with its verdict.
+    while app.selected_key().as_deref() != Some("shop/reviews") {
+        press(&mut app, 'j');
+    }
+    assert_eq!(
+        app.verdict("shop/reviews").map(|v| v.state),
+        Some(State::Healthy)
+    );
 }

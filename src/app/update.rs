@@ -11,6 +11,8 @@ impl App {
         let before = self.metrics_request();
         let (mut effects, redraw) = self.apply(msg);
         self.ask_again(&before, &mut effects);
+        // Whatever moved, the rows now on screen get their verdicts.
+        self.judge_in_view();
         (effects, redraw)
     }
 
@@ -65,6 +67,8 @@ impl App {
         }
         let keep = self.selected_key();
         self.rows = rows;
+        // Annotations (thresholds) may have changed with the objects.
+        self.verdicts.clear();
         self.loaded = true;
         self.refilter_keeping(keep);
         if let Some(detail) = &mut self.detail {
