@@ -68,14 +68,15 @@ const SPECS: [Spec; 16] = [
 pub(super) const FULL_HEALTH: u16 = 19;
 
 /// Columns that get extra room, in order, once every kept column fits, each up
-/// to a width (then its maximum): a name gets room first, then the namespace.
+/// to a width (then its maximum): the autopilot and alerts first (their words are cut
+/// otherwise), then a name, the namespace, and the verdict's full word.
 const GROW: [(Col, u16); 13] = [
     (Col::Pilot, 16),
     (Col::Alerts, u16::MAX),
     (Col::Name, 24),
     (Col::Namespace, 16),
-    (Col::Pilot, u16::MAX),
     (Col::Verdict, u16::MAX),
+    (Col::Pilot, u16::MAX),
     (Col::Health, u16::MAX),
     (Col::Name, u16::MAX),
     (Col::Weight, u16::MAX),
