@@ -162,6 +162,12 @@ impl Config {
             "p99_tolerance",
             parse_factor,
         )?;
+        read.set(
+            &mut thresholds.min_p99_requests,
+            "verdict",
+            "min_p99_requests",
+            parse_count,
+        )?;
         let mut autopilot = Autopilot::default();
         read.set(
             &mut autopilot.interval,
@@ -313,6 +319,7 @@ mod tests {
         let config = Config::parse(
             "[verdict]\nmax_error_rate = \"2%\"\nmax_p99_ms = 400\nmargin = 0.02\n\
              min_requests = 100\nfailure_probability = 0.9\np99_tolerance = 2\n\
+             min_p99_requests = 500\n\
              [autopilot]\ninterval = \"10s\"\nhealthy_intervals = 2\nfailing_intervals = 1\n\
              max_weight = 60\n[alerts]\nalertmanager = \"http://127.0.0.1:9093\"\n\
              critical_fails = true\n",
@@ -323,6 +330,7 @@ mod tests {
         assert_eq!(t.max_p99_ms, Some(400.0));
         assert_eq!((t.margin, t.min_requests), (0.02, 100.0));
         assert_eq!((t.failure_probability, t.p99_tolerance), (0.9, 2.0));
+        assert_eq!(t.min_p99_requests, 500.0);
         assert_eq!(config.autopilot.interval, Duration::from_secs(10));
         assert_eq!(
             config.autopilot.settings,

@@ -123,6 +123,13 @@ pub struct Thresholds {
     /// How many times stable's p99 the canary's may be. Default 1.5: a p99 over a short
     /// window is noisy, and a cold canary is often somewhat slower at first.
     pub p99_tolerance: f64,
+    /// Requests a version must have served in the window for its p99 to be judged (the
+    /// ceiling and the comparison with stable); below, the verdict rests on the error
+    /// rates and says the p99 was not judged. Default 1,000: a p99 is read from the
+    /// slowest percent of the requests, and with fewer than ten requests there it is one
+    /// or two slow requests, which fails healthy canaries at random (a healthy canary
+    /// with 90 requests read a p99 of 357 ms against stable's 187 ms).
+    pub min_p99_requests: f64,
 }
 
 impl Default for Thresholds {
@@ -134,6 +141,7 @@ impl Default for Thresholds {
             min_requests: 50.0,
             failure_probability: 0.95,
             p99_tolerance: 1.5,
+            min_p99_requests: 1000.0,
         }
     }
 }
@@ -160,6 +168,7 @@ impl Thresholds {
             min_requests: within(self.min_requests, default.min_requests, f64::MAX),
             failure_probability: within(self.failure_probability, default.failure_probability, 1.0),
             p99_tolerance: within(self.p99_tolerance, default.p99_tolerance, f64::MAX),
+            min_p99_requests: within(self.min_p99_requests, default.min_p99_requests, f64::MAX),
         }
     }
 }
@@ -232,6 +241,9 @@ pub fn judge(canary: Option<&Sample>, stable: Option<&Sample>, thresholds: &Thre
         }
     };
     let canary_rate = canary_errors / canary_requests;
+    // A p99 from too few requests is one or two slow requests: not judged.
+    let tail = |requests: f64| requests >= limits.min_p99_requests;
+    let canary_p99 = canary.p99_ms.filter(|_| tail(canary_requests));
     let error_ceiling = (canary_rate > limits.max_error_rate).then(|| {
         format!(
             "canary errors {} exceed the {} ceiling",
@@ -239,7 +251,7 @@ pub fn judge(canary: Option<&Sample>, stable: Option<&Sample>, thresholds: &Thre
             percent(limits.max_error_rate)
         )
     });
-    let latency_ceiling = match (canary.p99_ms, limits.max_p99_ms) {
+    let latency_ceiling = match (canary_p99, limits.max_p99_ms) {
         (Some(p99), Some(max)) if p99 > max => Some(format!(
             "canary p99 {} exceeds the {} ceiling",
             milliseconds(p99),
@@ -289,7 +301,8 @@ pub fn judge(canary: Option<&Sample>, stable: Option<&Sample>, thresholds: &Thre
     let threshold = number(limits.failure_probability, 6);
     let error_comparison =
         (worse >= limits.failure_probability).then(|| format!("{comparison} ≥ {threshold}"));
-    let latency_comparison = match (canary.p99_ms, stable.p99_ms) {
+    let stable_p99 = stable.p99_ms.filter(|_| tail(stable.requests()));
+    let latency_comparison = match (canary_p99, stable_p99) {
         (Some(p99), Some(stable_p99)) if p99 > stable_p99 * limits.p99_tolerance => Some(format!(
             "canary p99 {} is over {} × stable's {} ({})",
             milliseconds(p99),
@@ -317,7 +330,12 @@ pub fn judge(canary: Option<&Sample>, stable: Option<&Sample>, thresholds: &Thre
             milliseconds(max)
         );
     } else {
-        let latency = match (canary.p99_ms, stable.p99_ms) {
+        let latency = match (canary_p99, stable_p99) {
+            _ if canary.p99_ms.is_some() && canary_p99.is_none() => format!(
+                "; p99 not judged: the canary served {} requests, fewer than the {} a p99 needs",
+                number(canary_requests, 1),
+                number(limits.min_p99_requests, 1)
+            ),
             (Some(p99), Some(stable_p99)) => {
                 format!(
                     "; p99 {} vs stable {}",

@@ -347,6 +347,58 @@ fn latency_alone_can_fail_a_canary() {
     );
 }
 
+/// The flake this rule came from: a healthy canary's 90 requests read a p99 of 357.5 ms
+/// (one slow request in the (250, 500] bucket) against stable's 187.3 ms.
+#[test]
+fn a_p99_from_too_few_requests_is_not_judged() {
+    let ceiling = Thresholds {
+        max_p99_ms: Some(300.0),
+        ..defaults()
+    };
+    let verdict = judge(
+        Some(&timed(90.0, 0.0, 357.5)),
+        Some(&timed(800.0, 0.0, 187.3)),
+        &ceiling,
+    );
+    assert_eq!(verdict.state, State::Healthy);
+    assert_eq!(
+        verdict.reason,
+        // P ≈ P(p_canary > 1.125 %) under Beta(1, 91) = 0.98875^91 ≈ 0.357.
+        "canary errors 0.0% vs stable 0.0%: P(worse by >1pt) = 0.36 < 0.95; p99 not judged: \
+         the canary served 90 requests, fewer than the 1000 a p99 needs"
+    );
+    // The numbers are still shown.
+    assert_eq!(verdict.canary_p99_ms, Some(357.5));
+    // Enough canary requests but too few for stable: the ceiling is judged, the
+    // comparison is not.
+    let verdict = judge(
+        Some(&timed(1000.0, 0.0, 357.5)),
+        Some(&timed(999.0, 0.0, 187.3)),
+        &defaults(),
+    );
+    assert_eq!(verdict.state, State::Healthy, "{}", verdict.reason);
+    let verdict = judge(
+        Some(&timed(1000.0, 0.0, 357.5)),
+        Some(&timed(999.0, 0.0, 187.3)),
+        &ceiling,
+    );
+    assert_eq!(
+        verdict.reason,
+        "canary p99 357.5 ms exceeds the 300 ms ceiling"
+    );
+    // The threshold comes from the config.
+    let fewer = Thresholds {
+        min_p99_requests: 50.0,
+        ..defaults()
+    };
+    let verdict = judge(
+        Some(&timed(90.0, 0.0, 357.5)),
+        Some(&timed(800.0, 0.0, 187.3)),
+        &fewer,
+    );
+    assert_eq!(verdict.state, State::Failing);
+}
+
 #[test]
 fn unknown_latency_skips_the_comparison_but_not_a_ceiling() {
     let verdict = judge(
@@ -437,6 +489,7 @@ fn unusable_thresholds_fall_back_to_defaults() {
         min_requests: f64::NAN,
         failure_probability: f64::NAN,
         p99_tolerance: f64::NEG_INFINITY,
+        min_p99_requests: f64::NAN,
     };
     let (canary, stable) = (timed(4000.0, 1000.0, 100.0), timed(4000.0, 20.0, 100.0));
     assert_eq!(
@@ -712,6 +765,7 @@ fn no_input_panics_or_passes_without_data() {
             min_requests: 0.0,
             failure_probability: 0.0,
             p99_tolerance: 0.0,
+            min_p99_requests: 0.0,
         },
         Thresholds {
             max_error_rate: -1.0,
@@ -720,6 +774,7 @@ fn no_input_panics_or_passes_without_data() {
             min_requests: f64::INFINITY,
             failure_probability: 2.0,
             p99_tolerance: f64::NAN,
+            min_p99_requests: -1.0,
         },
     ];
     let known = |s: &Sample| {
