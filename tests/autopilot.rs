@@ -276,26 +276,9 @@ fn a_second_autopilot_on_the_same_release_is_refused() {
     // Never steps: a hundred healthy verdicts needed.
     let first = Pilot::start(&demo, "first", &fast(&prometheus.url, "100"));
     first.decisions(1, 30);
-    let holder = demo.ok(&[
-        "get",
-        "lease",
-        "kshift-autopilot-reviews",
-        "-n",
-        "shop",
-        "-o",
-        "jsonpath={.spec.holderIdentity} {.spec.leaseDurationSeconds}",
-    ]);
-    let renewed = || {
-        demo.ok(&[
-            "get",
-            "lease",
-            "kshift-autopilot-reviews",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.spec.renewTime}",
-        ])
-    };
+    let holder = lease(&demo, "{.spec.holderIdentity} {.spec.leaseDurationSeconds}")
+        .expect("the first autopilot's Lease");
+    let renewed = || lease(&demo, "{.spec.renewTime}").expect("the Lease");
     let renewed_first = renewed();
     first.decisions(2, 20);
     assert_ne!(renewed(), renewed_first, "renewed every interval");
@@ -392,8 +375,8 @@ fn refusals_and_errors_before_driving_and_holding_without_metrics() {
     assert_no_lease(&demo);
 }
 
-/// The lease's holder, or `None` when there is no lease.
-fn lease_holder(demo: &Demo) -> Option<String> {
+/// A JSONPath of reviews' autopilot Lease, or `None` when there is no Lease.
+fn lease(demo: &Demo, path: &str) -> Option<String> {
     let out = demo.kubectl(&[
         "get",
         "lease",
@@ -401,11 +384,16 @@ fn lease_holder(demo: &Demo) -> Option<String> {
         "-n",
         "shop",
         "-o",
-        "jsonpath={.spec.holderIdentity}",
+        &format!("jsonpath={path}"),
     ]);
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The Lease's holder, or `None` when there is no Lease.
+fn lease_holder(demo: &Demo) -> Option<String> {
+    lease(demo, "{.spec.holderIdentity}")
 }
 
 /// The console's autopilot, end to end: asked in the popup, driving the release with
