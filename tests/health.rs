@@ -125,6 +125,11 @@ fn every_kind_has_health_and_the_canary_share_follows_its_weight() {
         },
     );
     assert!(canary_share(release(&steady, "reviews")).is_some());
+    // NGINX too, read as ingress-nginx reports it: the primary Ingress, split by the
+    // `canary` label (storefront is 80/20).
+    until(&demo, &url, 60, "a 20% NGINX canary share", |releases| {
+        canary_share(release(releases, "storefront")).is_some_and(|s| (s - 0.20).abs() < 0.06)
+    });
 
     // The verdict: the route to a missing subset fails every request it gets.
     let judged = until(

@@ -23,8 +23,8 @@ pub enum Source {
     /// `destination_workload_namespace` and `destination_workload` (the version's workload).
     Istio,
     /// `nginx_ingress_controller_requests`, `..._request_duration_seconds_bucket`, keyed
-    /// by `namespace` and `ingress` (the primary Ingress is the stable version, the canary
-    /// Ingress the canary).
+    /// by `namespace`, `ingress` (the primary Ingress, which ingress-nginx names for the
+    /// canary's requests too) and `canary` (set for the requests the canary got).
     Nginx,
     /// Linkerd's `response_total`, `response_latency_ms_bucket`, keyed by `namespace` and
     /// `deployment` (the version's workload).
@@ -39,9 +39,9 @@ pub enum Source {
 pub struct VersionKey {
     pub source: Source,
     pub namespace: String,
-    /// The workload (Istio, Linkerd), the Ingress (NGINX) or the app (App).
+    /// The workload (Istio, Linkerd), the primary Ingress (NGINX) or the app (App).
     pub target: String,
-    /// The version label (App only; empty otherwise).
+    /// The version label (App), `canary` for NGINX's canary traffic; empty otherwise.
     pub version: String,
 }
 
@@ -92,6 +92,17 @@ pub fn source_of(release: &crate::model::Release) -> Source {
     }
 }
 
+/// The primary Ingress of an NGINX release: the one named after the release, else the
+/// first that is not a canary Ingress by name (Flagger's `<name>-canary`, Argo's
+/// `<rollout>-<ingress>-canary`), else the release's name.
+fn primary_ingress(release: &crate::model::Release) -> String {
+    let ingresses = || release.objects.iter().filter(|o| o.kind == "Ingress");
+    ingresses()
+        .find(|o| o.name == release.name)
+        .or_else(|| ingresses().find(|o| !o.name.ends_with("-canary")))
+        .map_or_else(|| release.name.clone(), |o| o.name.clone())
+}
+
 /// The series key of one version of a release.
 pub fn key_of(release: &crate::model::Release, version: &crate::model::Version) -> VersionKey {
     use crate::model::Role;
@@ -105,16 +116,9 @@ pub fn key_of(release: &crate::model::Release, version: &crate::model::Version) 
     let (target, label) = match source {
         Source::Istio | Source::Linkerd => (workload(), String::new()),
         Source::Nginx => {
-            let canary_ingress = release
-                .objects
-                .iter()
-                .find(|o| o.kind == "Ingress" && o.name != release.name);
-            match (version.role, canary_ingress) {
-                (Role::Canary | Role::Preview, Some(ingress)) => {
-                    (ingress.name.clone(), String::new())
-                }
-                _ => (release.name.clone(), String::new()),
-            }
+            let canary = matches!(version.role, Role::Canary | Role::Preview);
+            let version = if canary { parse::CANARY } else { "" };
+            (primary_ingress(release), version.to_string())
         }
         Source::App => (release.name.clone(), version.name.clone()),
     };
@@ -123,5 +127,60 @@ pub fn key_of(release: &crate::model::Release, version: &crate::model::Version) 
         namespace: release.namespace.clone(),
         target,
         version: label,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::fixtures::{release, version};
+    use crate::model::{Kind, ObjectRef, Phase, Role, Strategy};
+
+    fn nginx(name: &str, ingresses: &[&str]) -> crate::model::Release {
+        let mut nginx = release(
+            "shop",
+            name,
+            Kind::Nginx,
+            Strategy::Canary,
+            Phase::Healthy,
+            vec![
+                version("web-v1", Role::Stable, 90.0, "img:1", 1),
+                version("web-v2", Role::Canary, 10.0, "img:2", 1),
+            ],
+            "2024-05-01T11:00:00Z",
+        );
+        nginx
+            .objects
+            .extend(ingresses.iter().map(|i| ObjectRef::new("Ingress", i)));
+        nginx
+    }
+
+    fn keys(release: &crate::model::Release) -> Vec<(String, String)> {
+        release
+            .versions
+            .iter()
+            .map(|v| {
+                let key = key_of(release, v);
+                (key.target, key.version)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nginx_versions_are_the_primary_ingress_split_by_canary() {
+        let want = |primary: &str| {
+            vec![
+                (primary.to_string(), String::new()),
+                (primary.to_string(), "canary".to_string()),
+            ]
+        };
+        // Named after its primary Ingress (kshift's own recognition, Flagger's).
+        assert_eq!(keys(&nginx("web", &["web", "web-canary"])), want("web"));
+        // An Argo rollout: its canary Ingress is `<rollout>-<ingress>-canary`.
+        assert_eq!(
+            keys(&nginx("payments", &["payments-web-canary", "web"])),
+            want("web")
+        );
+        assert_eq!(keys(&nginx("lone", &[])), want("lone"));
     }
 }

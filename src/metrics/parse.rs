@@ -12,11 +12,11 @@ use super::{Health, History, Series, Source, VersionKey};
 pub type Labels = HashMap<String, String>;
 
 /// The labels that make a source's key, in `VersionKey` order (namespace, target,
-/// then version for App). Every query of the source must group by them.
+/// then version for App and NGINX). Every query of the source must group by them.
 pub fn key_labels(source: Source) -> &'static [&'static str] {
     match source {
         Source::Istio => &["destination_workload_namespace", "destination_workload"],
-        Source::Nginx => &["namespace", "ingress"],
+        Source::Nginx => &["namespace", "ingress", "canary"],
         Source::Linkerd => &["namespace", "deployment"],
         Source::App => &["namespace", "app", "version"],
     }
@@ -29,8 +29,11 @@ pub fn key(source: Source, labels: &Labels) -> Option<VersionKey> {
     let [namespace, target, rest @ ..] = key_labels(source) else {
         return None;
     };
-    let version = match rest {
-        [version] => label(version)?,
+    let version = match (source, rest) {
+        // ingress-nginx leaves `canary` empty (so Prometheus drops it) for the stable
+        // traffic and names the canary upstream for the rest.
+        (Source::Nginx, [canary]) => label(canary).map_or_else(String::new, |_| CANARY.into()),
+        (_, [version]) => label(version)?,
         _ => String::new(),
     };
     Some(VersionKey {
@@ -40,6 +43,9 @@ pub fn key(source: Source, labels: &Labels) -> Option<VersionKey> {
         version,
     })
 }
+
+/// The version of NGINX's canary traffic in a `VersionKey`.
+pub const CANARY: &str = "canary";
 
 /// One query's values per version, and how many series had no key.
 #[derive(Debug, Clone, PartialEq)]

@@ -89,14 +89,16 @@ pub const ISTIO: Defaults = Defaults {
     p99_ms: r#"histogram_quantile(0.99, sum by (destination_workload_namespace, destination_workload, le) (rate(istio_request_duration_milliseconds_bucket{reporter="destination"}[{{window}}])))"#,
 };
 
-/// ingress-nginx's controller metrics per Ingress; failures are 5xx statuses; its
+/// ingress-nginx's controller metrics per primary Ingress, split by the `canary` label
+/// (the canary upstream's name for requests the canary Ingress sent there, empty for
+/// the rest), as Flagger's NGINX queries read them; failures are 5xx statuses; its
 /// histogram is in seconds, hence `1000 *`.
 pub const NGINX: Defaults = Defaults {
-    requests_per_s: r#"sum by (namespace, ingress) (rate(nginx_ingress_controller_requests[{{window}}]))"#,
-    error_rate: r#"(sum by (namespace, ingress) (rate(nginx_ingress_controller_requests{status=~"5.."}[{{window}}])) or 0 * sum by (namespace, ingress) (rate(nginx_ingress_controller_requests[{{window}}]))) / sum by (namespace, ingress) (rate(nginx_ingress_controller_requests[{{window}}]))"#,
-    p50_ms: r#"1000 * histogram_quantile(0.5, sum by (namespace, ingress, le) (rate(nginx_ingress_controller_request_duration_seconds_bucket[{{window}}])))"#,
-    p95_ms: r#"1000 * histogram_quantile(0.95, sum by (namespace, ingress, le) (rate(nginx_ingress_controller_request_duration_seconds_bucket[{{window}}])))"#,
-    p99_ms: r#"1000 * histogram_quantile(0.99, sum by (namespace, ingress, le) (rate(nginx_ingress_controller_request_duration_seconds_bucket[{{window}}])))"#,
+    requests_per_s: r#"sum by (namespace, ingress, canary) (rate(nginx_ingress_controller_requests[{{window}}]))"#,
+    error_rate: r#"(sum by (namespace, ingress, canary) (rate(nginx_ingress_controller_requests{status=~"5.."}[{{window}}])) or 0 * sum by (namespace, ingress, canary) (rate(nginx_ingress_controller_requests[{{window}}]))) / sum by (namespace, ingress, canary) (rate(nginx_ingress_controller_requests[{{window}}]))"#,
+    p50_ms: r#"1000 * histogram_quantile(0.5, sum by (namespace, ingress, canary, le) (rate(nginx_ingress_controller_request_duration_seconds_bucket[{{window}}])))"#,
+    p95_ms: r#"1000 * histogram_quantile(0.95, sum by (namespace, ingress, canary, le) (rate(nginx_ingress_controller_request_duration_seconds_bucket[{{window}}])))"#,
+    p99_ms: r#"1000 * histogram_quantile(0.99, sum by (namespace, ingress, canary, le) (rate(nginx_ingress_controller_request_duration_seconds_bucket[{{window}}])))"#,
 };
 
 /// Linkerd's proxy metrics for requests a workload receives (`direction="inbound"`),

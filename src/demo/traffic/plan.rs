@@ -87,10 +87,22 @@ fn version_plan(
             ]
         }
         Source::Nginx => {
-            let ingress = index.ingresses.get(namespace, &key.target);
-            let service = ingress.and_then(backend_service).unwrap_or_default();
-            let canary = if ingress.is_some_and(is_canary) {
-                service.to_string()
+            // As ingress-nginx counts them: under the primary Ingress, with the canary
+            // upstream (namespace-service-port) in `canary` for the canary's requests.
+            let canary = !key.version.is_empty();
+            let served_by = if canary {
+                release
+                    .objects
+                    .iter()
+                    .filter(|o| o.kind == "Ingress")
+                    .filter_map(|o| index.ingresses.get(namespace, &o.name))
+                    .find(|ingress| is_canary(ingress))
+            } else {
+                index.ingresses.get(namespace, &key.target)
+            };
+            let service = served_by.and_then(backend_service).unwrap_or_default();
+            let upstream = if canary {
+                format!("{namespace}-{service}-80")
             } else {
                 String::new()
             };
@@ -98,7 +110,7 @@ fn version_plan(
                 ("namespace", namespace.to_string()),
                 ("ingress", key.target.clone()),
                 ("service", service.to_string()),
-                ("canary", canary),
+                ("canary", upstream),
             ]
         }
         Source::Linkerd => vec![

@@ -212,7 +212,7 @@ fn every_showcase_release_has_series_under_its_key() {
         ),
         (
             Source::Nginx,
-            r#"nginx_ingress_controller_requests{namespace="shop",ingress="storefront-canary",service="storefront-canary",canary="storefront-canary",status="200"}"#,
+            r#"nginx_ingress_controller_requests{namespace="shop",ingress="storefront",service="storefront-canary",canary="shop-storefront-canary-80",status="200"}"#,
         ),
         (
             Source::Nginx,

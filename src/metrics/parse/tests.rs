@@ -35,14 +35,26 @@ fn keys_come_from_each_source_s_labels() {
             ]),
             key(Source::Istio, "shop", "reviews-v2", ""),
         ),
+        // ingress-nginx counts the canary's requests under the primary Ingress with
+        // the canary upstream in `canary`; the stable ones with `canary` empty (dropped).
         (
             Source::Nginx,
             labels(&[
                 ("namespace", "shop"),
-                ("ingress", "web-canary"),
-                ("canary", "x"),
+                ("ingress", "web"),
+                ("canary", "shop-web-canary-80"),
             ]),
-            key(Source::Nginx, "shop", "web-canary", ""),
+            key(Source::Nginx, "shop", "web", "canary"),
+        ),
+        (
+            Source::Nginx,
+            labels(&[("namespace", "shop"), ("ingress", "web")]),
+            key(Source::Nginx, "shop", "web", ""),
+        ),
+        (
+            Source::Nginx,
+            labels(&[("namespace", "shop"), ("ingress", "web"), ("canary", "")]),
+            key(Source::Nginx, "shop", "web", ""),
         ),
         (
             Source::Linkerd,

@@ -32,11 +32,11 @@ fn nginx_defaults_render_exactly() {
     assert_eq!(
         rendered(Source::Nginx),
         [
-            r#"sum by (namespace, ingress) (rate(nginx_ingress_controller_requests[1m]))"#,
-            r#"(sum by (namespace, ingress) (rate(nginx_ingress_controller_requests{status=~"5.."}[1m])) or 0 * sum by (namespace, ingress) (rate(nginx_ingress_controller_requests[1m]))) / sum by (namespace, ingress) (rate(nginx_ingress_controller_requests[1m]))"#,
-            r#"1000 * histogram_quantile(0.5, sum by (namespace, ingress, le) (rate(nginx_ingress_controller_request_duration_seconds_bucket[1m])))"#,
-            r#"1000 * histogram_quantile(0.95, sum by (namespace, ingress, le) (rate(nginx_ingress_controller_request_duration_seconds_bucket[1m])))"#,
-            r#"1000 * histogram_quantile(0.99, sum by (namespace, ingress, le) (rate(nginx_ingress_controller_request_duration_seconds_bucket[1m])))"#,
+            r#"sum by (namespace, ingress, canary) (rate(nginx_ingress_controller_requests[1m]))"#,
+            r#"(sum by (namespace, ingress, canary) (rate(nginx_ingress_controller_requests{status=~"5.."}[1m])) or 0 * sum by (namespace, ingress, canary) (rate(nginx_ingress_controller_requests[1m]))) / sum by (namespace, ingress, canary) (rate(nginx_ingress_controller_requests[1m]))"#,
+            r#"1000 * histogram_quantile(0.5, sum by (namespace, ingress, canary, le) (rate(nginx_ingress_controller_request_duration_seconds_bucket[1m])))"#,
+            r#"1000 * histogram_quantile(0.95, sum by (namespace, ingress, canary, le) (rate(nginx_ingress_controller_request_duration_seconds_bucket[1m])))"#,
+            r#"1000 * histogram_quantile(0.99, sum by (namespace, ingress, canary, le) (rate(nginx_ingress_controller_request_duration_seconds_bucket[1m])))"#,
         ]
     );
 }
