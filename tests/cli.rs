@@ -214,3 +214,52 @@ fn screenshots_in_every_format() {
     );
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no release"));
 }
+
+#[test]
+fn completions_and_the_manual_page() {
+    let text = |output: std::process::Output| {
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    let bash = text(kshift(None, &["completions", "bash"]));
+    assert!(bash.contains("_kshift()"), "{bash}");
+    for word in ["autopilot", "screenshot", "--alertmanager", "--prometheus"] {
+        assert!(
+            bash.contains(word),
+            "{word} missing from the bash completions"
+        );
+    }
+    let zsh = text(kshift(None, &["completions", "zsh"]));
+    assert!(zsh.starts_with("#compdef kshift"), "{zsh}");
+    let fish = text(kshift(None, &["completions", "fish"]));
+    assert!(fish.contains("complete -c kshift"), "{fish}");
+    let man = text(kshift(None, &["man"]));
+    assert!(man.contains(".TH kshift 1"), "{man}");
+    assert!(man.contains("autopilot"), "{man}");
+    let unknown = kshift(None, &["completions", "tcsh"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("possible values: bash"), "{stderr}");
+}
+
+/// `kshift completions bash | true`: a reader that is gone ends the output, not in an
+/// error (the pipe is closed before kshift has started, so its write fails).
+#[test]
+fn a_reader_that_stops_early_is_no_error() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kshift"))
+        .args(["completions", "bash"])
+        .env_remove("RUST_BACKTRACE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kshift completions");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

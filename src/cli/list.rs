@@ -97,8 +97,7 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
             table(&releases, &facts)
         }
     };
-    print!("{text}");
-    Ok(())
+    super::print_out(text.as_bytes())
 }
 
 /// What `kshift list` knows besides the releases.

@@ -7,7 +7,7 @@ mod demo;
 mod list;
 mod screenshot;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use color_eyre::eyre::Result;
 
 use crate::actions::Verb;
@@ -88,6 +88,13 @@ pub enum Command {
     /// Drive a release by itself: step forward while healthy, roll back on failure
     /// (exit 0 promoted, 3 rolled back or refused, 1 error, 130/143 stopped by a signal).
     Autopilot(autopilot::AutopilotArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `kshift man | man -l -`.
+    Man,
 }
 
 impl Cli {
@@ -141,6 +148,17 @@ pub fn alertmanager(cli: &Cli, config: &Config) -> Result<Option<Alertmanager>> 
         .transpose()
 }
 
+/// Writes a command's output to stdout. A reader that stops early (`| head`) is no
+/// error: the rest of the output is not wanted.
+pub fn print_out(bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 /// The window verdicts are computed over when neither a flag nor the config says.
 pub const DEFAULT_VERDICT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -170,5 +188,15 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Resume(args)) => act::run(&cli, Verb::Resume, args).await,
         Some(Command::Undo(args)) => act::run(&cli, Verb::Undo, args).await,
         Some(Command::Autopilot(args)) => autopilot::run(&cli, args).await,
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "kshift", &mut script);
+            print_out(&script)
+        }
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            print_out(&page)
+        }
     }
 }
