@@ -520,3 +520,31 @@ fn the_maximum_weight_ends_the_run_where_it_says() {
         "{last}"
     );
 }
+
+/// A log reader that is gone (`kshift autopilot … | head -1`) does not stop the
+/// autopilot: it carries on and ends as it would have (here promoted at once, the
+/// canary being at the maximum weight already).
+#[test]
+fn a_closed_log_does_not_stop_the_autopilot() {
+    let Some((demo, prometheus)) = scraped_showcase() else {
+        return;
+    };
+    let mut args = fast(&prometheus.url, "1");
+    args.extend(["--max-weight", "10"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kshift"))
+        .env("KUBECONFIG", &demo.kubeconfig)
+        .env_remove("RUST_BACKTRACE")
+        .arg("autopilot")
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kshift autopilot");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_no_lease(&demo);
+}

@@ -150,15 +150,21 @@ pub async fn run(cli: &Cli, args: &AutopilotArgs) -> Result<()> {
     let mut stop = stop;
     let key = driver.key();
     let finish = driver
-        .drive(&mut lease, interval, &mut stop, |report| match report {
-            Report::Interval(record) => println!(
-                "{}",
-                record.line(&key, &driver.settings, jiff::Timestamp::now())
-            ),
-            Report::ErrorHold { error, in_a_row } => println!(
-                "{} {key} error hold ({in_a_row} of {ERRORS_TOLERATED} in a row): {error}",
-                jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ")
-            ),
+        .drive(&mut lease, interval, &mut stop, |report| {
+            let line = match report {
+                Report::Interval(record) => {
+                    record.line(&key, &driver.settings, jiff::Timestamp::now())
+                }
+                Report::ErrorHold { error, in_a_row } => format!(
+                    "{} {key} error hold ({in_a_row} of {ERRORS_TOLERATED} in a row): {error}",
+                    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ")
+                ),
+            };
+            // The log is for whoever reads it: a reader gone (`| head`) or a full disk
+            // must not stop the autopilot in the middle of a release.
+            if let Err(error) = super::print_out(format!("{line}\n").as_bytes()) {
+                tracing::warn!("autopilot log line not written: {error}");
+            }
         })
         .await;
     if let Err(error) = lease.release().await {
