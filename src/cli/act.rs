@@ -13,6 +13,7 @@ use crate::actions::checked::{apply_failed, checked_plan, dry_run_failed};
 use crate::actions::{Options, Plan, Verb};
 use crate::cluster::{connect, discover, fetch};
 use crate::model::Release;
+use crate::ui::sanitize;
 
 #[derive(Debug, clap::Args)]
 pub struct ActArgs {
@@ -51,26 +52,44 @@ pub(super) fn parse_release(text: &str) -> Result<(String, String), String> {
     }
 }
 
-fn print_plan(plan: &Plan, verdict: &Result<(), Failure>) {
-    println!("{} {}: {}", plan.verb.as_str(), plan.release, plan.summary);
+/// The plan as `kshift <verb>` prints it: the summary, each object and field it
+/// changes, the caveats and the server's dry-run verdict. Cluster text is sanitised:
+/// an annotation may hold escape sequences meant for the reader's terminal.
+fn plan_text(plan: &Plan, verdict: &Result<(), Failure>) -> String {
+    let mut lines = vec![format!(
+        "{} {}: {}",
+        plan.verb.as_str(),
+        plan.release,
+        plan.summary
+    )];
     for change in &plan.changes {
         let sub = change
             .subresource
             .as_deref()
             .map(|s| format!(" ({s})"))
             .unwrap_or_default();
-        println!("  {}/{}{sub}", change.target.kind, change.target.name);
+        lines.push(format!(
+            "  {}/{}{sub}",
+            change.target.kind, change.target.name
+        ));
         for field in &change.fields {
-            println!("    {}: {} -> {}", field.field, field.from, field.to);
+            lines.push(format!(
+                "    {}: {} -> {}",
+                field.field, field.from, field.to
+            ));
         }
     }
     for caveat in &plan.caveats {
-        println!("  note: {caveat}");
+        lines.push(format!("  note: {caveat}"));
     }
-    match verdict {
-        Ok(()) => println!("server dry run: ok"),
-        Err(failure) => println!("server dry run: {failure}"),
-    }
+    lines.push(match verdict {
+        Ok(()) => "server dry run: ok".to_string(),
+        Err(failure) => format!("server dry run: {failure}"),
+    });
+    lines
+        .iter()
+        .map(|line| format!("{}\n", sanitize(line)))
+        .collect()
 }
 
 /// Asks `question` on the terminal; refused (exit 3) when there is none.
@@ -118,27 +137,27 @@ pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
     .await?;
     let json = args.output == "json";
     if !json {
-        print_plan(&plan, &verdict);
+        super::print_out(plan_text(&plan, &verdict).as_bytes())?;
     }
     let report = |applied: bool, result: &str| {
         let verdict_text = match &verdict {
             Ok(()) => json!({"ok": true}),
             Err(f) => json!({"ok": false, "message": f.to_string()}),
         };
-        println!(
-            "{}",
-            json!({"plan": plan, "dry_run": verdict_text, "applied": applied, "result": result})
-        );
+        let report =
+            json!({"plan": plan, "dry_run": verdict_text, "applied": applied, "result": result});
+        // JSON escapes control characters itself.
+        super::print_out(format!("{report}\n").as_bytes())
     };
     if let Err(failure) = &verdict {
         if json {
-            report(false, "the server's dry run failed");
+            report(false, "the server's dry run failed")?;
         }
         return Err(dry_run_failed(failure));
     }
     if args.dry_run {
         if json {
-            report(false, "dry run: nothing changed");
+            report(false, "dry run: nothing changed")?;
         }
         return Ok(());
     }
@@ -148,22 +167,44 @@ pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
     match executor.apply(&plan).await {
         Ok(()) => {
             if json {
-                report(true, "applied");
+                report(true, "applied")
             } else {
-                println!(
+                let text = format!(
                     "applied {} on {} by {}",
                     verb.as_str(),
                     plan.release,
                     executor.user()
                 );
+                super::print_out(format!("{}\n", sanitize(&text)).as_bytes())
             }
-            Ok(())
         }
         Err(failure) => {
             if json {
-                report(false, &failure.to_string());
+                report(false, &failure.to_string())?;
             }
             Err(apply_failed(failure))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_prints_with_cluster_text_escaped() {
+        let evil = "x\u{1b}]0;pwned\u{7}y";
+        let mut plan = crate::app::fixtures::preview(Ok(())).plan;
+        plan.summary = evil.into();
+        plan.caveats = vec![evil.into()];
+        plan.changes[0].fields[0].to = evil.into();
+        let text = plan_text(&plan, &Err(Failure::Error(evil.into())));
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert_eq!(text.matches("x\\x1b]0;pwned\\x07y").count(), 4, "{text}");
+        assert!(text.starts_with(&format!("{} {}: ", plan.verb.as_str(), plan.release)));
+        assert!(text.ends_with("\n"));
     }
 }
