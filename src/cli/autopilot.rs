@@ -161,8 +161,10 @@ pub async fn run(cli: &Cli, args: &AutopilotArgs) -> Result<()> {
                 ),
             };
             // The log is for whoever reads it: a reader gone (`| head`) or a full disk
-            // must not stop the autopilot in the middle of a release.
-            if let Err(error) = super::print_out(format!("{line}\n").as_bytes()) {
+            // must not stop the autopilot in the middle of a release. Cluster text in
+            // it (version names, reasons) is escaped, as everywhere on a terminal.
+            let line = format!("{}\n", crate::ui::sanitize(&line));
+            if let Err(error) = super::print_out(line.as_bytes()) {
                 tracing::warn!("autopilot log line not written: {error}");
             }
         })
