@@ -7,7 +7,7 @@ use super::tests::{app, press};
 use super::*;
 use crate::analysis::State;
 use crate::autopilot::driver::{End, Report};
-use crate::model::Pilot as LeasePilot;
+use crate::model::AutopilotLease;
 
 /// The fixture console with metrics, shop/reviews (a healthy 90/10 canary) selected.
 fn on_reviews() -> App {
@@ -158,7 +158,7 @@ fn refused_while_another_holds_the_lease_and_allowed_once_it_lapsed() {
         .iter_mut()
         .find(|r| r.name == "reviews")
         .expect("reviews");
-    reviews.autopilot = Some(LeasePilot {
+    reviews.autopilot = Some(AutopilotLease {
         holder: "bo@ci/7".into(),
         renewed: Some(NOW - 10),
         duration_s: 90,

@@ -105,7 +105,7 @@ fn note_autopilots(releases: &mut [Release], leases: &[Arc<Value>]) {
         let renewed = str_at(spec, &["renewTime"])
             .or_else(|| str_at(spec, &["acquireTime"]))
             .and_then(crate::ages::parse_rfc3339);
-        release.autopilot = Some(crate::model::Pilot {
+        release.autopilot = Some(crate::model::AutopilotLease {
             holder: holder.to_string(),
             renewed,
             duration_s: spec["leaseDurationSeconds"].as_i64().unwrap_or(0),

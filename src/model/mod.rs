@@ -194,12 +194,12 @@ pub struct Release {
     pub waiting_at_step: bool,
     /// The autopilot driving it, as its Lease tells (`kshift-autopilot-<name>`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub autopilot: Option<Pilot>,
+    pub autopilot: Option<AutopilotLease>,
 }
 
 /// Who holds a release's autopilot Lease, and until when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Pilot {
+pub struct AutopilotLease {
     /// `user@host/pid`.
     pub holder: String,
     /// Unix seconds of its last renewal (or acquisition).
@@ -208,7 +208,7 @@ pub struct Pilot {
     pub duration_s: i64,
 }
 
-impl Pilot {
+impl AutopilotLease {
     /// Whether the holder has let the Lease lapse by `now` (Unix seconds): its
     /// autopilot is gone without releasing it, and another may take over.
     pub fn lapsed(&self, now: i64) -> bool {

@@ -195,7 +195,7 @@ fn with_autopilots(detail: bool, width: u16, height: u16) -> App {
     use crate::autopilot::driver::Report;
     let mut releases = fixtures::releases();
     if let Some(checkout) = releases.iter_mut().find(|r| r.name == "checkout") {
-        checkout.autopilot = Some(crate::model::Pilot {
+        checkout.autopilot = Some(crate::model::AutopilotLease {
             holder: "bo@ci-runner/7".into(),
             renewed: Some(fixtures::NOW - 12),
             duration_s: 90,
