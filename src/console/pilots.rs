@@ -55,6 +55,9 @@ impl Pilots {
         let key = format!("{namespace}/{name}");
         self.running.retain(|_, r| !r.task.is_finished());
         if self.running.contains_key(&key) {
+            // The app asked for a new one: it must hear why there is none.
+            let why = "the previous autopilot on it is still stopping; try again".to_string();
+            let _ = tx.send(Msg::Autopilot(key, PilotEvent::Ended(Ending::Refused(why))));
             return;
         }
         let (stop, mut stopped) = watch::channel(None);
