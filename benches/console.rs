@@ -101,6 +101,20 @@ fn recognition(c: &mut Criterion) {
     group.finish();
 }
 
+/// The console at 200x50 holding `releases`.
+fn console(releases: &[kshift::model::Release]) -> App {
+    let mut app = App::new(
+        Keymap::default(),
+        Theme::default(),
+        None,
+        "bench".to_string(),
+    );
+    app.update(Msg::Resize(200, 50));
+    app.update(Msg::Now(1_795_000_000));
+    app.update(Msg::Releases(releases.to_vec()));
+    app
+}
+
 fn rendering(c: &mut Criterion) {
     let releases: Vec<_> = discover(&objects(), &Settings::default())
         .into_iter()
@@ -112,15 +126,7 @@ fn rendering(c: &mut Criterion) {
             r
         })
         .collect();
-    let mut app = App::new(
-        Keymap::default(),
-        Theme::default(),
-        None,
-        "bench".to_string(),
-    );
-    app.update(Msg::Resize(200, 50));
-    app.update(Msg::Now(1_795_000_000));
-    app.update(Msg::Releases(releases.clone()));
+    let mut app = console(&releases);
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     c.bench_function("render/list of 10k releases at 200x50", |b| {
         b.iter(|| {
@@ -163,19 +169,12 @@ fn health_of(releases: &[kshift::model::Release], shift: f64) -> Snapshot {
 fn judging(c: &mut Criterion) {
     let releases = discover(&objects(), &Settings::default());
     let canaries = releases.iter().filter(|r| r.versions.len() > 1).count();
-    let mut app = App::new(
-        Keymap::default(),
-        Theme::default(),
-        None,
-        "bench".to_string(),
-    );
-    app.update(Msg::Resize(200, 50));
-    app.update(Msg::Releases(releases.clone()));
+    let mut app = console(&releases);
     let snapshots = [health_of(&releases, 0.0), health_of(&releases, 0.001)];
     let mut next = 0;
     c.bench_function(
         &format!(
-            "update/metrics for {} releases, {canaries} verdicts",
+            "update/metrics for {} releases ({canaries} canaries) at 200x50",
             releases.len()
         ),
         |b| {

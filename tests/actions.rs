@@ -10,11 +10,12 @@ fn kshift(demo: &Demo, args: &[&str]) -> Run {
     demo.kshift(args)
 }
 
-fn applied(demo: &Demo, args: &[&str]) -> Run {
+/// Runs `kshift ARGS`, which must exit with `code`.
+fn ended(demo: &Demo, args: &[&str], code: i32) -> Run {
     let run = kshift(demo, args);
     assert_eq!(
         run.code,
-        0,
+        code,
         "kshift {}: {}{}",
         args.join(" "),
         run.stdout,
@@ -23,17 +24,12 @@ fn applied(demo: &Demo, args: &[&str]) -> Run {
     run
 }
 
+fn applied(demo: &Demo, args: &[&str]) -> Run {
+    ended(demo, args, 0)
+}
+
 fn refused(demo: &Demo, args: &[&str]) -> Run {
-    let run = kshift(demo, args);
-    assert_eq!(
-        run.code,
-        3,
-        "kshift {} should be refused: {}{}",
-        args.join(" "),
-        run.stdout,
-        run.stderr
-    );
-    run
+    ended(demo, args, 3)
 }
 
 fn get(demo: &Demo, args: &[&str]) -> Value {
@@ -65,14 +61,7 @@ fn showcase_with(args: &[&str]) -> Option<Demo> {
     let mut all = vec!["--scenario", "showcase", "--speed", "10"];
     all.extend_from_slice(args);
     let demo = Demo::start(&all);
-    demo.ok(&[
-        "wait",
-        "deployment",
-        "--all",
-        "-A",
-        "--for=condition=Available",
-        "--timeout=60s",
-    ]);
+    demo.rolled_out();
     Some(demo)
 }
 

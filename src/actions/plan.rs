@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Change, FieldChange, Options, Patch, Plan, Refusal, Target, Verb};
 use crate::cluster::discover::Objects;
-use crate::model::{Kind, Release, Role, Version};
+use crate::model::{Kind, Release, Role, Version, percent};
 
 /// The annotation that pauses kshift's autopilot on a router or Service.
 const PAUSED: &str = "kshift.dev/paused";
@@ -452,16 +452,6 @@ fn next_weight(verb: Verb, canary: f64, stable: f64, plan: &[f64]) -> Result<u32
             }
             Ok(100)
         }
-    }
-}
-
-/// A weight as text: `10`, `33.33`.
-fn percent(w: f64) -> String {
-    let rounded = (w * 100.0).round() / 100.0;
-    if rounded.fract() == 0.0 {
-        format!("{rounded:.0}")
-    } else {
-        format!("{rounded}")
     }
 }
 

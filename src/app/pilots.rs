@@ -8,7 +8,8 @@ use super::keys::Outcome;
 use super::{App, Asked, Confirm, Effect};
 use crate::analysis::{baseline, candidate};
 use crate::autopilot::Settings;
-use crate::autopilot::driver::{End, Record, Report, percent};
+use crate::autopilot::driver::{End, Record, Report};
+use crate::model::percent;
 use crate::model::{Release, Strategy};
 
 /// How the console's autopilots run: from the config's `[autopilot]` section.

@@ -21,7 +21,7 @@ use crate::cluster::discover::{self, Objects};
 use crate::cluster::fetch;
 use crate::metrics::feed::{Feed, Request};
 use crate::metrics::{self, Snapshot};
-use crate::model::{Release, Strategy};
+use crate::model::{Release, Strategy, percent};
 
 /// What drives one release.
 pub struct Driver {
@@ -350,16 +350,6 @@ fn next_weight(release: &Release, weight: f64, settings: &Settings) -> Option<f6
         .find(|&w| w > weight + 1e-9)
         .unwrap_or(100.0);
     Some(next)
-}
-
-/// A weight as text: `10`, `33.33`.
-pub fn percent(w: f64) -> String {
-    let rounded = (w * 100.0).round() / 100.0;
-    if rounded.fract() == 0.0 {
-        format!("{rounded:.0}")
-    } else {
-        format!("{rounded}")
-    }
 }
 
 #[cfg(test)]

@@ -227,6 +227,16 @@ pub struct Thresholds {
     pub max_p99_ms: Option<f64>,
 }
 
+/// A weight as text: `10`, `33.33`.
+pub fn percent(w: f64) -> String {
+    let rounded = (w * 100.0).round() / 100.0;
+    if rounded.fract() == 0.0 {
+        format!("{rounded:.0}")
+    } else {
+        format!("{rounded}")
+    }
+}
+
 /// The step plan when a release names none.
 pub const DEFAULT_PLAN: [f64; 5] = [5.0, 10.0, 25.0, 50.0, 100.0];
 

@@ -9,8 +9,8 @@ use super::text::{fit, wrap};
 use super::theme::{Slot, Theme};
 use crate::analysis::{State, Verdict};
 use crate::app::{App, Pilot, PilotState, Row, window_label};
-use crate::autopilot::driver::percent;
 use crate::autopilot::{Counters, Settings};
+use crate::model::percent;
 
 fn verdict_slot(state: State) -> Slot {
     match state {

@@ -409,6 +409,19 @@ impl Demo {
         )
     }
 
+    /// Waits until every Deployment is available (actions refuse to send traffic to
+    /// versions without ready pods).
+    pub fn rolled_out(&self) {
+        self.ok(&[
+            "wait",
+            "deployment",
+            "--all",
+            "-A",
+            "--for=condition=Available",
+            "--timeout=60s",
+        ]);
+    }
+
     /// The weights of a VirtualService's first route in namespace shop, stable
     /// first: `"90 10"`.
     pub fn route_weights(&self, virtual_service: &str) -> String {
@@ -432,14 +445,7 @@ pub fn scraped_showcase() -> Option<(Demo, Prometheus)> {
         return None;
     }
     let demo = Demo::start(&["--scenario", "showcase", "--speed", "10"]);
-    demo.ok(&[
-        "wait",
-        "deployment",
-        "--all",
-        "-A",
-        "--for=condition=Available",
-        "--timeout=60s",
-    ]);
+    demo.rolled_out();
     let target = demo.url.trim_start_matches("http://").to_string();
     let prometheus = Prometheus::start(&[target]);
     Some((demo, prometheus))

@@ -102,7 +102,7 @@ fn resolve(
 mod tests {
     use serde_json::{Value, json};
 
-    use crate::cluster::routers::testutil::{find, object_names, run, shape, track};
+    use crate::cluster::routers::testutil::{find, object_names, run, shape, track, weights_of};
     use crate::model::{Kind, Phase, Role};
 
     fn route(rules: Value) -> Value {
@@ -123,12 +123,7 @@ mod tests {
     fn weights(refs: Value) -> (Vec<f64>, Vec<String>) {
         let mut list = backends();
         list.push(route(json!([{"backendRefs": refs}])));
-        let releases = run(list);
-        let r = find(&releases, "web");
-        (
-            r.versions.iter().map(|v| v.weight).collect(),
-            r.warnings.clone(),
-        )
+        weights_of(list, "web")
     }
 
     #[test]

@@ -185,7 +185,7 @@ fn canary_weight(ing: &Value, warnings: &mut Vec<String>) -> f64 {
 mod tests {
     use serde_json::{Value, json};
 
-    use crate::cluster::routers::testutil::{find, object_names, run, shape, track};
+    use crate::cluster::routers::testutil::{find, object_names, run, shape, track, weights_of};
     use crate::model::{Kind, Phase, Role};
 
     fn ingress(name: &str, host: &str, service: &str, annotations: Value) -> Value {
@@ -221,12 +221,7 @@ mod tests {
     fn weights(canary_ingress: Value) -> (Vec<f64>, Vec<String>) {
         let mut list = base();
         list.push(canary_ingress);
-        let releases = run(list);
-        let r = find(&releases, "web");
-        (
-            r.versions.iter().map(|v| v.weight).collect(),
-            r.warnings.clone(),
-        )
+        weights_of(list, "web")
     }
 
     #[test]

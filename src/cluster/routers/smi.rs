@@ -84,7 +84,9 @@ pub(crate) fn recognise(ctx: &mut Ctx<'_, '_>) {
 mod tests {
     use serde_json::{Value, json};
 
-    use crate::cluster::routers::testutil::{find, object_names, run, service, shape, track};
+    use crate::cluster::routers::testutil::{
+        find, object_names, run, service, shape, track, weights_of,
+    };
     use crate::model::{Kind, Phase, Role};
 
     fn split(backends: Value) -> Value {
@@ -92,32 +94,26 @@ mod tests {
             "metadata": {"name": "web", "namespace": "ns"}, "spec": {"service": "web", "backends": backends}})
     }
 
-    fn weights(backends: Value) -> (Vec<f64>, Vec<String>) {
-        let mut list: Vec<Value> = [
+    /// web-stable (3 of 3 ready) and web-canary (1 of 1).
+    fn tracks() -> Vec<Value> {
+        [
             track("web-stable", "r/web:1.0", 3, 3),
             track("web-canary", "r/web:2.0", 1, 1),
         ]
         .into_iter()
         .flatten()
-        .collect();
+        .collect()
+    }
+
+    fn weights(backends: Value) -> (Vec<f64>, Vec<String>) {
+        let mut list = tracks();
         list.push(split(backends));
-        let releases = run(list);
-        let r = find(&releases, "web");
-        (
-            r.versions.iter().map(|v| v.weight).collect(),
-            r.warnings.clone(),
-        )
+        weights_of(list, "web")
     }
 
     #[test]
     fn backends_weighted_in_percent() {
-        let mut list: Vec<Value> = [
-            track("web-stable", "r/web:1.0", 3, 3),
-            track("web-canary", "r/web:2.0", 1, 1),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let mut list = tracks();
         list.push(service("web", json!({"app": "web"})));
         list.push(split(json!([{"service": "web-stable", "weight": 70}, {"service": "web-canary", "weight": 30}])));
         let releases = run(list);

@@ -34,6 +34,16 @@ pub(crate) fn shape(r: &Release) -> Vec<(String, Role, f64, i64, i64)> {
         .collect()
 }
 
+/// The weights of release `name` among the objects of `list`, and its warnings.
+pub(crate) fn weights_of(list: Vec<Value>, name: &str) -> (Vec<f64>, Vec<String>) {
+    let releases = run(list);
+    let r = find(&releases, name);
+    (
+        r.versions.iter().map(|v| v.weight).collect(),
+        r.warnings.clone(),
+    )
+}
+
 pub(crate) fn object_names(r: &Release) -> Vec<String> {
     r.objects
         .iter()

@@ -11,15 +11,7 @@ use super::json::{self, Num, annotation, at, image_tag, int_at, num_field};
 use crate::cluster::discover::Settings;
 use crate::model::{DEFAULT_PLAN, ObjectRef, Phase, Role, Version};
 
-/// A weight as text: `10`, `33.33`.
-pub(crate) fn percent(w: f64) -> String {
-    let rounded = (w * 100.0).round() / 100.0;
-    if rounded.fract() == 0.0 {
-        format!("{rounded:.0}")
-    } else {
-        format!("{rounded}")
-    }
-}
+pub(crate) use crate::model::percent;
 
 /// A ReplicaSet's or Deployment's revision annotation.
 pub(crate) fn revision(v: &Value) -> Option<i64> {
