@@ -36,6 +36,7 @@ impl App {
             return false;
         }
         self.alerts = alerts;
+        self.note_extras();
         if self.critical_alerts_fail {
             self.judge();
         }
@@ -51,13 +52,9 @@ impl App {
         }
     }
 
-    /// Whether any release has an alert to show.
+    /// Whether any release has an alert to show (kept by `note_extras`).
     pub(crate) fn any_alert(&self) -> bool {
-        matches!(&self.alerts, Alerts::Ready(firing) if !firing.is_empty())
-            && self
-                .rows
-                .iter()
-                .any(|r| !self.alerts_about(&r.release).is_empty())
+        self.extras.alerts
     }
 }
 

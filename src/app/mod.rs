@@ -92,6 +92,17 @@ pub struct App {
     pub(crate) alerts: Alerts,
     /// Whether a firing critical alert makes a release's verdict failing.
     pub(crate) critical_alerts_fail: bool,
+    /// Which optional list columns have something to show.
+    pub(crate) extras: ListExtras,
+}
+
+/// What the optional list columns would show, kept up to date by `note_extras`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ListExtras {
+    /// Some release has an autopilot Lease.
+    pub leases: bool,
+    /// Some release has a firing alert.
+    pub alerts: bool,
 }
 
 /// A line being typed in the status bar.
@@ -150,6 +161,7 @@ impl App {
             pilots: BTreeMap::new(),
             alerts: Alerts::Off,
             critical_alerts_fail: false,
+            extras: ListExtras::default(),
         }
     }
 

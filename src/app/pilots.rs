@@ -252,6 +252,6 @@ impl App {
 
     /// Whether any release has an autopilot to show: this console's or a Lease's.
     pub(crate) fn any_pilot(&self) -> bool {
-        !self.pilots.is_empty() || self.rows.iter().any(|r| r.release.autopilot.is_some())
+        !self.pilots.is_empty() || self.extras.leases
     }
 }

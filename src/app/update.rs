@@ -1,7 +1,7 @@
 //! Messages from the I/O shell: new lists, watch state, events, time, size.
 
 use super::rows::{self, Row};
-use super::{App, Effect, EventLine, Metrics, Msg, WatchStatus, age};
+use super::{Alerts, App, Effect, EventLine, ListExtras, Metrics, Msg, WatchStatus, age};
 use crate::model::Release;
 
 impl App {
@@ -69,6 +69,7 @@ impl App {
         self.rows = rows;
         // Annotations (thresholds) may have changed with the objects.
         self.verdicts.clear();
+        self.note_extras();
         self.loaded = true;
         self.refilter_keeping(keep);
         if let Some(detail) = &mut self.detail {
@@ -76,6 +77,20 @@ impl App {
         }
         self.clamp_scroll();
         true
+    }
+
+    /// Which optional list columns have something to show, worked out when the
+    /// releases or the alerts change rather than at every frame (10,000 rows).
+    pub(super) fn note_extras(&mut self) {
+        let firing = matches!(&self.alerts, Alerts::Ready(firing) if !firing.is_empty());
+        self.extras = ListExtras {
+            leases: self.rows.iter().any(|r| r.release.autopilot.is_some()),
+            alerts: firing
+                && self
+                    .rows
+                    .iter()
+                    .any(|r| !self.alerts_about(&r.release).is_empty()),
+        };
     }
 
     fn set_watch(&mut self, status: WatchStatus) -> bool {
