@@ -412,6 +412,21 @@ fn plan_values(plan: &[f64]) -> Vec<u32> {
     values
 }
 
+/// Why a step or a promotion of a canary that takes all traffic is refused: the
+/// only way on is back, to the older version.
+const ALREADY_PROMOTED: &str = "already promoted: the canary takes all traffic (back and rollback return traffic to the older version)";
+
+/// What a move of the canary from `from` to `to` percent says: a move `back` names
+/// the older version that takes the traffic.
+fn canary_move(canary: &Version, stable: &Version, from: &str, to: &str, back: bool) -> String {
+    let moved = format!("canary {} {from}% -> {to}%", canary.name);
+    if back {
+        format!("{moved}, traffic back to the older version {}", stable.name)
+    } else {
+        moved
+    }
+}
+
 /// The canary's new percent for a verb that moves weight along the plan.
 fn next_weight(verb: Verb, canary: f64, stable: f64, plan: &[f64]) -> Result<u32, Refusal> {
     const EPSILON: f64 = 1e-9;
@@ -419,7 +434,7 @@ fn next_weight(verb: Verb, canary: f64, stable: f64, plan: &[f64]) -> Result<u32
     match verb {
         Verb::Step => {
             if canary >= 100.0 - EPSILON {
-                return refuse("already at 100%");
+                return refuse(ALREADY_PROMOTED);
             }
             match values.iter().find(|&&v| f64::from(v) > canary + EPSILON) {
                 Some(&v) => Ok(v),
@@ -448,7 +463,7 @@ fn next_weight(verb: Verb, canary: f64, stable: f64, plan: &[f64]) -> Result<u32
         }
         _ => {
             if canary >= 100.0 - EPSILON && stable <= EPSILON {
-                return refuse("already at 100%");
+                return refuse(ALREADY_PROMOTED);
             }
             Ok(100)
         }

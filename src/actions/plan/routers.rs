@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use super::{
-    Ctx, Live, Planned, Refusal, Verb, annotation_field, array_at, at, change, next_weight, number,
+    Ctx, Live, Planned, Refusal, Verb, annotation_field, array_at, at, canary_move, change,
+    next_weight, number,
     pair, pause_by_annotation, percent, pointer, refuse, test_op, text,
 };
 use crate::actions::Change;
@@ -55,10 +56,12 @@ pub(super) fn plan(ctx: &Ctx<'_>, verb: Verb) -> Result<Planned, Refusal> {
     let summary = match verb {
         Verb::Flip if weight == 100 => format!("active {} -> {}", stable.name, canary.name),
         Verb::Flip => format!("active {} -> {}", canary.name, stable.name),
-        _ => format!(
-            "canary {} {}% -> {weight}%",
-            canary.name,
-            percent(canary.weight)
+        _ => canary_move(
+            canary,
+            stable,
+            &percent(canary.weight),
+            &weight.to_string(),
+            w < canary.weight,
         ),
     };
     if let Some(owner) = router.controller() {

@@ -5,8 +5,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    Ctx, Live, Planned, Refusal, Verb, annotation_field, change, pair, pause_by_annotation,
-    percent, plan_values, refuse,
+    ALREADY_PROMOTED, Ctx, Live, Planned, Refusal, Verb, annotation_field, canary_move, change,
+    pair, pause_by_annotation, percent, plan_values, refuse,
 };
 use crate::actions::Change;
 use crate::model::Version;
@@ -183,7 +183,7 @@ pub(super) fn replicas(ctx: &Ctx<'_>, verb: Verb) -> Result<Planned, Refusal> {
     let canary_new = match verb {
         Verb::Step => {
             if canary_now >= total {
-                return refuse("already at 100%");
+                return refuse(ALREADY_PROMOTED);
             }
             match values
                 .iter()
@@ -218,7 +218,7 @@ pub(super) fn replicas(ctx: &Ctx<'_>, verb: Verb) -> Result<Planned, Refusal> {
         }
         _ => {
             if canary_now >= total {
-                return refuse("already at 100%");
+                return refuse(ALREADY_PROMOTED);
             }
             total
         }
@@ -234,12 +234,14 @@ pub(super) fn replicas(ctx: &Ctx<'_>, verb: Verb) -> Result<Planned, Refusal> {
         ctx.may_gain(stable)?;
         vec![stable_scale, canary_scale]
     };
-    let summary = format!(
-        "canary {} {}% -> {}% ({canary_now} -> {canary_new} of {total} replicas)",
-        canary.name,
-        share(canary_now, total),
-        share(canary_new, total)
+    let moved = canary_move(
+        canary,
+        stable,
+        &share(canary_now, total),
+        &share(canary_new, total),
+        canary_new < canary_now,
     );
+    let summary = format!("{moved} ({canary_now} -> {canary_new} of {total} replicas)");
     let mut planned = Planned::new(summary, changes);
     planned.caveats.push(
         "Traffic follows ready pods: the new split takes effect as pods become ready.".into(),

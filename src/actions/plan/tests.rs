@@ -3,6 +3,7 @@
 
 mod argo;
 mod flagger;
+mod promotion;
 mod properties;
 mod rolling;
 mod routers;

@@ -46,7 +46,7 @@ pub(crate) fn recognise(ctx: &mut Ctx<'_, '_>) {
                 "{router}: every backendRef has weight 0, so the rule sends no traffic."
             ));
         }
-        let mut hints = Vec::new();
+        let mut clues = Vec::new();
         for (backend_ref, raw) in refs.iter().zip(raw) {
             let weight = if total > 0.0 {
                 raw * 100.0 / total
@@ -54,11 +54,11 @@ pub(crate) fn recognise(ctx: &mut Ctx<'_, '_>) {
                 0.0
             };
             let backend = resolve(ns, &mut draft, backend_ref, weight, &router);
-            let (version, hint) = backend_version(ns, ctx.settings, &backend, weight);
+            let (version, clue) = backend_version(ns, ctx.settings, &backend, weight);
             draft.versions.push(version);
-            hints.push(hint);
+            clues.push(clue);
         }
-        finish_traffic(ns, &mut draft, &hints);
+        finish_traffic(ns, &mut draft, &clues);
         ctx.commit(draft);
     }
 }

@@ -56,7 +56,7 @@ pub(crate) fn recognise(ctx: &mut Ctx<'_, '_>) {
         }
         let route = array_at(first, &["route"]);
         let weights = route_weights(route, &router, &mut draft.warnings);
-        let mut hints = Vec::new();
+        let mut clues = Vec::new();
         for (dest, weight) in route.iter().zip(weights) {
             let Some(host) = str_at(dest, &["destination", "host"]) else {
                 draft.warn(format!(
@@ -66,9 +66,9 @@ pub(crate) fn recognise(ctx: &mut Ctx<'_, '_>) {
             };
             let subset = str_at(dest, &["destination", "subset"]);
             let backend = resolve(ns, &rules, &mut draft, host, subset, weight);
-            let (version, hint) = backend_version(ns, ctx.settings, &backend, weight);
+            let (version, clue) = backend_version(ns, ctx.settings, &backend, weight);
             draft.versions.push(version);
-            hints.push(hint);
+            clues.push(clue);
         }
         for host in array_at(vs, &["spec", "hosts"])
             .iter()
@@ -78,7 +78,7 @@ pub(crate) fn recognise(ctx: &mut Ctx<'_, '_>) {
                 draft.objects.extend(ns.find(ObjKind::Service, svc));
             }
         }
-        finish_traffic(ns, &mut draft, &hints);
+        finish_traffic(ns, &mut draft, &clues);
         ctx.commit(draft);
     }
 }

@@ -109,11 +109,11 @@ pub(crate) fn recognise_replicas(ctx: &mut Ctx<'_, '_>) {
         }
         let name = json::name(svc);
         let mut draft = Draft::new(name, Kind::Replicas, Strategy::Canary, id);
-        let mut hints = Vec::new();
+        let mut clues = Vec::new();
         for &index in &deployments {
-            let (version, hint) = backend_version(ns, ctx.settings, &backend(ctx, index), 0.0);
+            let (version, clue) = backend_version(ns, ctx.settings, &backend(ctx, index), 0.0);
             draft.versions.push(version);
-            hints.push(hint);
+            clues.push(clue);
             draft.objects.push(Id {
                 kind: ObjKind::Deployment,
                 index,
@@ -133,7 +133,7 @@ pub(crate) fn recognise_replicas(ctx: &mut Ctx<'_, '_>) {
                 100.0 / count
             };
         }
-        assign_roles(&mut draft.versions, &hints, |v| v.desired as f64);
+        assign_roles(&mut draft.versions, &clues, |v| v.desired as f64);
         // Nothing is patched by position here, so stable comes first.
         draft.versions.sort_by_key(|v| v.role != Role::Stable);
         draft.plan = plan(ns, &draft.objects, &mut draft.warnings);

@@ -48,7 +48,7 @@ pub(crate) fn recognise(ctx: &mut Ctx<'_, '_>) {
                 "{router}: every backend has weight 0, so it sends no traffic."
             ));
         }
-        let mut hints = Vec::new();
+        let mut clues = Vec::new();
         for (b, raw) in backends.iter().zip(raw) {
             let weight = if total > 0.0 {
                 raw * 100.0 / total
@@ -65,9 +65,9 @@ pub(crate) fn recognise(ctx: &mut Ctx<'_, '_>) {
                     continue;
                 }
             };
-            let (version, hint) = backend_version(ns, ctx.settings, &backend, weight);
+            let (version, clue) = backend_version(ns, ctx.settings, &backend, weight);
             draft.versions.push(version);
-            hints.push(hint);
+            clues.push(clue);
         }
         // The root Service clients call is part of the release.
         if let Some(root) =
@@ -75,7 +75,7 @@ pub(crate) fn recognise(ctx: &mut Ctx<'_, '_>) {
         {
             draft.objects.extend(ns.find(ObjKind::Service, root));
         }
-        finish_traffic(ns, &mut draft, &hints);
+        finish_traffic(ns, &mut draft, &clues);
         ctx.commit(draft);
     }
 }

@@ -78,24 +78,35 @@ pub(crate) fn role_hint<'w>(words: impl IntoIterator<Item = &'w str>) -> Option<
     })
 }
 
-/// Roles from hints; without a stable hint, the unhinted version that is
-/// largest `by` (weight, replicas; the first on a tie) is stable and the
-/// others canaries.
-pub(crate) fn assign_roles(
-    versions: &mut [Version],
-    hints: &[Option<Role>],
-    by: fn(&Version) -> f64,
-) {
-    let hint = |i: usize| hints.get(i).copied().flatten();
+/// What tells a version's role apart from its weight: the words of its names, and
+/// when its newest workload was created.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Clue {
+    pub hint: Option<Role>,
+    pub created: Option<jiff::Timestamp>,
+}
+
+/// Roles from hints; without a stable hint, the newest unhinted version is the
+/// canary and the largest `by` (weight, replicas; the first on a tie) of the
+/// others is stable. Weights never decide which version is new: once a canary
+/// takes all traffic it is a promoted canary, not the stable one, so that a step
+/// can never send traffic back to the older version. Only when age cannot be told
+/// (no ordered version names, equal creation times) does the largest become stable.
+pub(crate) fn assign_roles(versions: &mut [Version], clues: &[Clue], by: fn(&Version) -> f64) {
+    let clue = |i: usize| clues.get(i).copied().unwrap_or_default();
+    let hint = |i: usize| clue(i).hint;
     let has_stable = (0..versions.len()).any(|i| hint(i) == Some(Role::Stable));
     let mut heaviest: Option<usize> = None;
     if !has_stable {
         let unhinted: Vec<usize> = (0..versions.len()).filter(|&i| hint(i).is_none()).collect();
-        let pool = if unhinted.is_empty() {
+        let mut pool = if unhinted.is_empty() {
             (0..versions.len()).collect()
         } else {
             unhinted
         };
+        if let Some(newest) = newest(versions, clues, &pool) {
+            pool.retain(|&i| i != newest);
+        }
         for i in pool {
             if heaviest.is_none_or(|h| by(&versions[i]) > by(&versions[h])) {
                 heaviest = Some(i);
@@ -109,6 +120,67 @@ pub(crate) fn assign_roles(
             hint(i).unwrap_or(Role::Canary)
         };
     }
+}
+
+/// The one version of `pool` newer than every other, when that can be told: by the
+/// order of version names of one shape (`v1` < `v2`, `1.9.0` < `1.10.0`), else by
+/// the creation time of their workloads.
+fn newest(versions: &[Version], clues: &[Clue], pool: &[usize]) -> Option<usize> {
+    if pool.len() < 2 {
+        return None;
+    }
+    let newer = |a: usize, b: usize| -> bool {
+        match name_order(&versions[a].name, &versions[b].name) {
+            Some(order) => order == std::cmp::Ordering::Greater,
+            None => {
+                let created = |i: usize| clues.get(i).and_then(|c| c.created);
+                matches!((created(a), created(b)), (Some(x), Some(y)) if x > y)
+            }
+        }
+    };
+    pool.iter()
+        .copied()
+        .find(|&a| pool.iter().all(|&b| a == b || newer(a, b)))
+}
+
+/// The order of two version names of one shape: the same words in the same places,
+/// numbers compared as numbers. `None` for names of different shapes or equal names.
+pub(crate) fn name_order(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
+    fn parts(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut digits: Option<bool> = None;
+        for (i, c) in s.char_indices() {
+            let d = c.is_ascii_digit();
+            if digits.is_some_and(|was| was != d) {
+                out.push((digits == Some(true), &s[start..i]));
+                start = i;
+            }
+            digits = Some(d);
+        }
+        if start < s.len() {
+            out.push((digits == Some(true), &s[start..]));
+        }
+        out
+    }
+    let (pa, pb) = (parts(a), parts(b));
+    if pa.len() != pb.len() || !pa.iter().any(|(digits, _)| *digits) {
+        return None;
+    }
+    let mut order = Ordering::Equal;
+    for ((da, x), (db, y)) in pa.iter().zip(&pb) {
+        if da != db {
+            return None;
+        }
+        if *da {
+            let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+            order = order.then(x.len().cmp(&y.len()).then_with(|| x.cmp(y)));
+        } else if !x.eq_ignore_ascii_case(y) {
+            return None;
+        }
+    }
+    (order != Ordering::Equal).then_some(order)
 }
 
 /// Phase of a release whose traffic a router or Service splits.
@@ -309,7 +381,7 @@ pub(crate) fn backend_version(
     settings: &Settings,
     backend: &Backend,
     weight: f64,
-) -> (Version, Option<Role>) {
+) -> (Version, Clue) {
     let deployments: Vec<&Value> = backend
         .deployments
         .iter()
@@ -332,7 +404,14 @@ pub(crate) fn backend_version(
         .chain([backend.service.as_str()])
         .chain(deployments.iter().map(|d| json::name(d)))
         .chain(labels.iter().map(|l| l.as_ref()));
-    let hint = role_hint(words);
+    let clue = Clue {
+        hint: role_hint(words),
+        created: deployments
+            .iter()
+            .filter_map(|d| json::str_at(d, &["metadata", "creationTimestamp"]))
+            .filter_map(crate::ages::timestamp)
+            .max(),
+    };
     let mut images: Vec<String> = Vec::new();
     for d in &deployments {
         for image in json::images(template(d)) {
@@ -360,7 +439,7 @@ pub(crate) fn backend_version(
             .and_then(|d| revision(d))
             .and_then(|r| u64::try_from(r).ok()),
     };
-    (version, hint)
+    (version, clue)
 }
 
 /// A version from one ReplicaSet (Argo's hashes, a Deployment's revisions).
@@ -401,8 +480,8 @@ pub(crate) fn missing_version(name: &str, role: Role, weight: f64) -> Version {
 }
 
 /// Finishes a release of a router kind: roles, the plan and the phase.
-pub(crate) fn finish_traffic(ns: &Ns<'_>, draft: &mut Draft, hints: &[Option<Role>]) {
-    assign_roles(&mut draft.versions, hints, |v| v.weight);
+pub(crate) fn finish_traffic(ns: &Ns<'_>, draft: &mut Draft, clues: &[Clue]) {
+    assign_roles(&mut draft.versions, clues, |v| v.weight);
     draft.plan = plan(ns, &draft.objects, &mut draft.warnings);
     draft.phase = traffic_phase(&draft.versions, paused(ns, &draft.objects));
 }
@@ -423,22 +502,74 @@ mod tests {
         assert_eq!(role_hint(["unstable", "canaryish"]), None);
     }
 
+    fn named(name: &str, weight: f64) -> Version {
+        missing_version(name, Role::Stable, weight)
+    }
+
+    fn hinted(hints: &[Option<Role>]) -> Vec<Clue> {
+        hints.iter().map(|&hint| Clue { hint, created: None }).collect()
+    }
+
+    fn roles(v: &[Version]) -> Vec<Role> {
+        v.iter().map(|v| v.role).collect()
+    }
+
     #[test]
-    fn heaviest_is_stable_without_hints() {
+    fn heaviest_is_stable_when_age_cannot_be_told() {
         let mut v = vec![version(30.0), version(70.0), version(70.0)];
-        assign_roles(&mut v, &[None, None, None], |v| v.weight);
-        let roles: Vec<Role> = v.iter().map(|v| v.role).collect();
-        assert_eq!(roles, [Role::Canary, Role::Stable, Role::Canary]);
+        assign_roles(&mut v, &hinted(&[None, None, None]), |v| v.weight);
+        assert_eq!(roles(&v), [Role::Canary, Role::Stable, Role::Canary]);
         let mut v = vec![version(90.0), version(10.0)];
-        assign_roles(&mut v, &[Some(Role::Canary), Some(Role::Canary)], |v| {
-            v.weight
-        });
+        let both_canary = hinted(&[Some(Role::Canary), Some(Role::Canary)]);
+        assign_roles(&mut v, &both_canary, |v| v.weight);
         assert_eq!(v[0].role, Role::Stable);
         let mut v = vec![version(90.0), version(10.0)];
-        assign_roles(&mut v, &[Some(Role::Canary), Some(Role::Stable)], |v| {
-            v.weight
-        });
+        let stable_hint = hinted(&[Some(Role::Canary), Some(Role::Stable)]);
+        assign_roles(&mut v, &stable_hint, |v| v.weight);
         assert_eq!((v[0].role, v[1].role), (Role::Canary, Role::Stable));
+    }
+
+    #[test]
+    fn the_newer_version_stays_the_canary_whatever_its_weight() {
+        // v2 has taken all traffic: it is a promoted canary, not stable.
+        for (w1, w2) in [(90.0, 10.0), (50.0, 50.0), (0.0, 100.0)] {
+            let mut v = vec![named("v1", w1), named("v2", w2)];
+            assign_roles(&mut v, &hinted(&[None, None]), |v| v.weight);
+            assert_eq!(roles(&v), [Role::Stable, Role::Canary], "{w1}/{w2}");
+        }
+        // By creation time when the names do not order.
+        let t = |s: &str| s.parse::<jiff::Timestamp>().ok();
+        let clues = [
+            Clue {
+                hint: None,
+                created: t("2026-11-02T00:00:00Z"),
+            },
+            Clue {
+                hint: None,
+                created: t("2026-11-01T00:00:00Z"),
+            },
+        ];
+        let mut v = vec![named("blue", 100.0), named("green", 0.0)];
+        assign_roles(&mut v, &clues, |v| v.weight);
+        assert_eq!(roles(&v), [Role::Canary, Role::Stable]);
+        // Of three, the newest is the canary and the heaviest other one stable.
+        let mut v = vec![named("1.9.0", 0.0), named("1.10.0", 20.0), named("1.8.2", 80.0)];
+        assign_roles(&mut v, &hinted(&[None, None, None]), |v| v.weight);
+        assert_eq!(roles(&v), [Role::Canary, Role::Canary, Role::Stable]);
+    }
+
+    #[test]
+    fn version_names_order_by_shape() {
+        use std::cmp::Ordering::{Greater, Less};
+        assert_eq!(name_order("v1", "v2"), Some(Less));
+        assert_eq!(name_order("1.10.0", "1.9.3"), Some(Greater));
+        assert_eq!(name_order("reviews-v010", "reviews-v9"), Some(Greater));
+        assert_eq!(name_order("V2", "v1"), Some(Greater));
+        assert_eq!(name_order("v1", "v1"), None);
+        assert_eq!(name_order("v1", "1.5.0"), None);
+        assert_eq!(name_order("blue", "green"), None);
+        assert_eq!(name_order("1.5.0", "1.5.0-rc1"), None);
+        assert_eq!(name_order("", ""), None);
     }
 
     #[test]
