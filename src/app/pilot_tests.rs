@@ -69,10 +69,8 @@ fn reports_are_kept_and_the_key_stops_it() {
     app.update(event(PilotEvent::Started {
         holder: "ana@laptop/42".into(),
     }));
-    let (_, redraw) = app.update(event(PilotEvent::Report(Report::Interval(record(
-        "hold",
-        1,
-        Some(25.0),
+    let (_, redraw) = app.update(event(PilotEvent::Report(Report::Interval(Box::new(
+        record("hold", 1, Some(25.0)),
     )))));
     assert!(redraw);
     let pilot = app.pilot(&key).cloned().expect("a pilot");

@@ -219,7 +219,7 @@ impl App {
             }
             PilotEvent::Report(Report::Interval(record)) => {
                 pilot.error = None;
-                pilot.last = Some(record);
+                pilot.last = Some(*record);
             }
             PilotEvent::Report(Report::ErrorHold { error, in_a_row }) => {
                 pilot.error = Some(format!(
@@ -233,6 +233,7 @@ impl App {
                     Ending::Finished(End::RolledBack(why)) => {
                         ("rolled back", format!("rolled back: {why}"))
                     }
+                    Ending::Finished(End::Abandoned(why)) => ("stopped", format!("stopped: {why}")),
                     Ending::Stopped => ("stopped", "stopped".to_string()),
                     Ending::Refused(why) => ("refused", format!("not started: {why}")),
                     Ending::Failed(why) => ("failed", format!("stopped on an error: {why}")),

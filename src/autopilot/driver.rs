@@ -47,6 +47,9 @@ pub enum End {
     Promoted,
     /// Rolled back, with the verdict's reason.
     RolledBack(String),
+    /// The version it was started on is no longer the canary (another version came,
+    /// or it went): it stops without moving traffic, and says why.
+    Abandoned(String),
 }
 
 /// One interval, as logged and shown.
@@ -87,7 +90,7 @@ impl Record {
 /// What `Driver::drive` reports as it goes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Report {
-    Interval(Record),
+    Interval(Box<Record>),
     /// An interval failed (the API or Prometheus not answering) and holds.
     ErrorHold {
         error: String,
@@ -123,16 +126,17 @@ impl Driver {
     ) -> Result<Finish> {
         let mut counters = Counters::default();
         let mut errors_in_a_row = 0;
+        let mut pinned = None;
         loop {
             if stop.borrow().is_some() {
                 return Ok(Finish::Stopped);
             }
             lease.renew().await.map_err(|e| eyre!(e))?;
-            match self.interval(&mut counters).await {
+            match self.interval(&mut counters, &mut pinned).await {
                 Ok(record) => {
                     errors_in_a_row = 0;
                     let end = record.end.clone();
-                    report(Report::Interval(record));
+                    report(Report::Interval(Box::new(record)));
                     if let Some(end) = end {
                         return Ok(Finish::Ended(end));
                     }
@@ -159,8 +163,14 @@ impl Driver {
     }
 
     /// One interval: read, judge, decide, act. A step the planner or the server refuses
-    /// holds (the next interval tries again); any other failure is an error.
-    pub async fn interval(&self, counters: &mut Counters) -> Result<Record> {
+    /// holds (the next interval tries again); any other failure is an error. `pinned`
+    /// is the canary the run drives, taken at its first interval: traffic only ever
+    /// moves towards it, or back from it by an announced rollback.
+    pub async fn interval(
+        &self,
+        counters: &mut Counters,
+        pinned: &mut Option<String>,
+    ) -> Result<Record> {
         let (namespace, name) = (&self.namespace, &self.name);
         let (objects, _) = fetch::fetch(&self.client, Some(namespace)).await?;
         let releases = discover::discover(&objects, &discover::Settings::default());
@@ -172,8 +182,27 @@ impl Driver {
             })?;
         let release = &capped(found, self.settings.max_weight);
         let (verdict, errors) = self.judge(release).await;
-        let decision = decide(release, &verdict, counters, &self.settings);
         let weight = candidate(release).map_or(0.0, |v| v.weight);
+        if let Some(end) = pin(pinned, release, self.settings.max_weight) {
+            let reason = match &end {
+                End::Abandoned(why) => why.clone(),
+                _ => format!("{} takes all traffic", pinned.as_deref().unwrap_or("")),
+            };
+            return Ok(Record {
+                decision: if end == End::Promoted {
+                    "promoted"
+                } else {
+                    "stop"
+                },
+                verdict,
+                weight,
+                counters: *counters,
+                reason,
+                next_weight: None,
+                end: Some(end),
+            });
+        }
+        let decision = decide(release, &verdict, counters, &self.settings);
         let mut reason = match &decision {
             Decision::Hold(why) => format!("{why} ({})", verdict.reason),
             Decision::Paused => format!(
@@ -313,6 +342,40 @@ impl Driver {
     }
 }
 
+/// Pins the run to the release's canary at its first interval; later, how the run
+/// ends when the canary is no longer the pinned version: promoted when that version
+/// takes at least `max_weight`, abandoned otherwise (never a step of another version).
+fn pin(pinned: &mut Option<String>, release: &Release, max_weight: f64) -> Option<End> {
+    let now = candidate(release).map(|v| v.name.as_str());
+    let Some(mine) = pinned.as_deref() else {
+        *pinned = now.map(str::to_string);
+        return None;
+    };
+    if now == Some(mine) {
+        return None;
+    }
+    let weight = release
+        .versions
+        .iter()
+        .find(|v| v.name == mine)
+        .map(|v| v.weight);
+    if weight.is_some_and(|w| w >= max_weight - 1e-9) {
+        return Some(End::Promoted);
+    }
+    let why = match (now, weight) {
+        (Some(other), Some(_)) => format!(
+            "the canary is now {other}, not {mine} that this autopilot was started on; it stops without moving traffic (start it again to drive {other})"
+        ),
+        (Some(other), None) => format!(
+            "{mine}, the version this autopilot was started on, is gone and the canary is now {other}; it stops without moving traffic"
+        ),
+        (None, _) => format!(
+            "the release has no canary any more ({mine} was driven); it stops without moving traffic"
+        ),
+    };
+    Some(End::Abandoned(why))
+}
+
 /// The verb of a step forward: flip for blue/green, promote past the plan's last step,
 /// step otherwise.
 fn step_verb(release: &Release, weight: f64) -> Verb {
@@ -387,6 +450,45 @@ mod tests {
         let blue_green = release(Strategy::BlueGreen, &[]);
         assert_eq!(step_verb(&blue_green, 0.0), Verb::Flip);
         assert_eq!(next_weight(&blue_green, 0.0, &settings(100.0)), None);
+    }
+
+    fn with_canary(name: &str, weight: f64) -> Release {
+        let mut release = release(Strategy::Canary, &[10.0, 100.0]);
+        let (stable, canary) = (0, 1);
+        release.versions[canary].name = name.into();
+        release.versions[canary].weight = weight;
+        release.versions[stable].weight = 100.0 - weight;
+        release
+    }
+
+    #[test]
+    fn a_run_is_pinned_to_the_canary_it_started_on() {
+        let mut pinned = None;
+        assert_eq!(pin(&mut pinned, &with_canary("v2", 10.0), 100.0), None);
+        assert_eq!(pinned.as_deref(), Some("v2"));
+        assert_eq!(pin(&mut pinned, &with_canary("v2", 50.0), 100.0), None);
+        // The other version called the canary: never stepped, the run stops.
+        let mut swapped = with_canary("v2", 0.0);
+        swapped.versions[0].name = "v2".into();
+        swapped.versions[0].weight = 100.0;
+        swapped.versions[1].name = "v1".into();
+        assert_eq!(
+            pin(&mut pinned.clone(), &swapped, 100.0),
+            Some(End::Promoted)
+        );
+        swapped.versions[0].weight = 60.0;
+        swapped.versions[1].weight = 40.0;
+        let Some(End::Abandoned(why)) = pin(&mut pinned.clone(), &swapped, 100.0) else {
+            panic!("abandoned")
+        };
+        assert!(why.contains("the canary is now v1, not v2"), "{why}");
+        let Some(End::Abandoned(why)) = pin(&mut pinned, &with_canary("v3", 0.0), 100.0) else {
+            panic!("abandoned")
+        };
+        assert!(
+            why.contains("v2, the version this autopilot was started on, is gone"),
+            "{why}"
+        );
     }
 
     #[test]

@@ -177,6 +177,9 @@ pub async fn run(cli: &Cli, args: &AutopilotArgs) -> Result<()> {
         Finish::Ended(End::RolledBack(reason)) => {
             Err(Refused(format!("rolled back {key}: {reason}")).into())
         }
+        Finish::Ended(End::Abandoned(reason)) => {
+            Err(Refused(format!("stopped on {key}: {reason}")).into())
+        }
         Finish::Stopped => {
             let stopped = stop.borrow().clone();
             Err(stopped

@@ -82,6 +82,8 @@ pub enum Phase {
     Progressing,
     Paused,
     Degraded,
+    /// A canary that takes all traffic: the older version has none and can go.
+    Promoted,
     Unknown,
 }
 
@@ -92,6 +94,7 @@ impl Phase {
             Phase::Progressing => "Progressing",
             Phase::Paused => "Paused",
             Phase::Degraded => "Degraded",
+            Phase::Promoted => "Promoted",
             Phase::Unknown => "Unknown",
         }
     }

@@ -218,7 +218,7 @@ fn with_autopilots(detail: bool, width: u16, height: u16) -> App {
     let record = crate::app::health_fixtures::record("hold", 1, Some(25.0));
     app.update(Msg::Autopilot(
         reviews,
-        PilotEvent::Report(Report::Interval(record)),
+        PilotEvent::Report(Report::Interval(Box::new(record))),
     ));
     if detail {
         app.update(key(KeyCode::Enter));

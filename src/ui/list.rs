@@ -174,7 +174,7 @@ fn spark_cell(r: &Release, snapshot: &Snapshot, app: &App, width: usize) -> Line
 
 pub(super) fn phase_style(phase: Phase, theme: &Theme) -> ratatui::style::Style {
     theme.style(match phase {
-        Phase::Healthy => Slot::Healthy,
+        Phase::Healthy | Phase::Promoted => Slot::Healthy,
         Phase::Progressing => Slot::Progressing,
         Phase::Paused => Slot::Paused,
         Phase::Degraded => Slot::Degraded,

@@ -6,8 +6,7 @@ use serde_json::{Value, json};
 
 use super::{
     Ctx, Live, Planned, Refusal, Verb, annotation_field, array_at, at, canary_move, change,
-    next_weight, number,
-    pair, pause_by_annotation, percent, pointer, refuse, test_op, text,
+    next_weight, number, pair, pause_by_annotation, percent, pointer, refuse, test_op, text,
 };
 use crate::actions::Change;
 use crate::model::{Kind, Release, Version};

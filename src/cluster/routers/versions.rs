@@ -201,6 +201,8 @@ pub(crate) fn traffic_phase(versions: &[Version], paused: bool) -> Phase {
         .sum();
     if (canary > 0.0 && canary < 100.0) || versions.iter().any(|v| v.ready < v.desired) {
         Phase::Progressing
+    } else if canary >= 100.0 - 1e-9 && versions.len() > 1 {
+        Phase::Promoted
     } else {
         Phase::Healthy
     }
@@ -507,7 +509,13 @@ mod tests {
     }
 
     fn hinted(hints: &[Option<Role>]) -> Vec<Clue> {
-        hints.iter().map(|&hint| Clue { hint, created: None }).collect()
+        hints
+            .iter()
+            .map(|&hint| Clue {
+                hint,
+                created: None,
+            })
+            .collect()
     }
 
     fn roles(v: &[Version]) -> Vec<Role> {
@@ -553,7 +561,11 @@ mod tests {
         assign_roles(&mut v, &clues, |v| v.weight);
         assert_eq!(roles(&v), [Role::Canary, Role::Stable]);
         // Of three, the newest is the canary and the heaviest other one stable.
-        let mut v = vec![named("1.9.0", 0.0), named("1.10.0", 20.0), named("1.8.2", 80.0)];
+        let mut v = vec![
+            named("1.9.0", 0.0),
+            named("1.10.0", 20.0),
+            named("1.8.2", 80.0),
+        ];
         assign_roles(&mut v, &hinted(&[None, None, None]), |v| v.weight);
         assert_eq!(roles(&v), [Role::Canary, Role::Canary, Role::Stable]);
     }
