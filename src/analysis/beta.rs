@@ -80,6 +80,12 @@ impl Posterior {
         Posterior::new(1.0 + errors * scale, 1.0 + (requests - errors) * scale)
     }
 
+    /// P(p > x): how sure the posterior is that the rate is above `x`; `None` when it
+    /// cannot be computed.
+    pub(super) fn above(&self, x: f64) -> Option<f64> {
+        self.tails(x).map(|(_, upper)| upper)
+    }
+
     fn new(a: f64, b: f64) -> Posterior {
         Posterior {
             a,

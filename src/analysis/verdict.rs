@@ -17,7 +17,9 @@
 //! the Beta distribution function (the regularized incomplete beta function) by its
 //! continued fraction. The canary is `failing` when P(worse) is at least
 //! `failure_probability` (0.95), or, whatever stable does, when its observed error rate
-//! e / n is above `max_error_rate` (5 %).
+//! e / n is above `max_error_rate` (5 %) and its posterior is as sure of that:
+//! P(p_canary > max_error_rate) ≥ `failure_probability`. Without that second condition a
+//! canary at 3 % would cross a 5 % ceiling in one window of 50 requests in five.
 //!
 //! **Latency.** The canary is `failing` when its p99 is above `max_p99_ms` (if set), or
 //! above stable's p99 × `p99_tolerance` (1.5) when both are known. An unknown p99 skips
@@ -244,7 +246,12 @@ pub fn judge(canary: Option<&Sample>, stable: Option<&Sample>, thresholds: &Thre
     // A p99 from too few requests is one or two slow requests: not judged.
     let tail = |requests: f64| requests >= limits.min_p99_requests;
     let canary_p99 = canary.p99_ms.filter(|_| tail(canary_requests));
-    let error_ceiling = (canary_rate > limits.max_error_rate).then(|| {
+    // Above the ceiling only when the model is as sure of it as of a comparison: an
+    // observed rate over few requests (3 errors in 50 from a canary at 3 %) is noise.
+    let above_ceiling = Posterior::from_counts(canary_requests, canary_errors)
+        .above(limits.max_error_rate)
+        .is_some_and(|p| p >= limits.failure_probability);
+    let error_ceiling = (canary_rate > limits.max_error_rate && above_ceiling).then(|| {
         format!(
             "canary errors {} exceed the {} ceiling",
             percent(canary_rate),

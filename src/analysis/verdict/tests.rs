@@ -800,3 +800,50 @@ fn no_input_panics_or_passes_without_data() {
         }
     }
 }
+
+/// One version's window drawn at random: `n` requests failing with probability `p`,
+/// latencies log-normal around 100 ms (σ 0.5), the p99 read off the sorted draws.
+fn drawn(rng: &mut StdRng, n: usize, p: f64) -> Sample {
+    let errors = (0..n).filter(|_| rng.random::<f64>() < p).count();
+    let mut latencies: Vec<f64> = (0..n)
+        .map(|_| {
+            // Box–Muller: a standard normal from two uniforms.
+            let (u, v) = (
+                rng.random::<f64>().max(f64::MIN_POSITIVE),
+                rng.random::<f64>(),
+            );
+            let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+            100.0 * (0.5 * z).exp()
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let index = ((n as f64 * 0.99).ceil() as usize).clamp(1, n) - 1;
+    timed(n as f64, errors as f64, latencies[index])
+}
+
+#[test]
+fn equal_versions_fail_no_more_often_than_the_false_alarm_rate_at_any_size() {
+    // Stable and canary alike (same error probability, same latency distribution):
+    // whatever the number of requests, `failing` is a false alarm, and must come no
+    // more often than 1 − failure_probability (5 %), within the noise of the trials.
+    let thresholds = defaults();
+    let allowed = 1.0 - thresholds.failure_probability;
+    const TRIALS: usize = 300;
+    let slack = 3.0 * (allowed * (1.0 - allowed) / TRIALS as f64).sqrt();
+    let mut rng = StdRng::seed_from_u64(10);
+    for n in [50, 100, 300, 1000, 3000] {
+        for p in [0.0, 0.01, 0.03, 0.045] {
+            let failing = (0..TRIALS)
+                .filter(|_| {
+                    let (canary, stable) = (drawn(&mut rng, n, p), drawn(&mut rng, n, p));
+                    judge(Some(&canary), Some(&stable), &thresholds).state == State::Failing
+                })
+                .count();
+            let rate = failing as f64 / TRIALS as f64;
+            assert!(
+                rate <= allowed + slack,
+                "{n} requests at {p}: failing in {failing} of {TRIALS} windows"
+            );
+        }
+    }
+}

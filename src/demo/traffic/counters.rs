@@ -53,7 +53,7 @@ pub struct Reading {
 }
 
 /// A latency histogram as Prometheus exposes it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Histogram {
     /// Requests that took at most `BOUNDS_MS[i]` milliseconds (cumulative).
     pub buckets: [u64; BOUNDS_MS.len()],
