@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Sample, Thresholds, Verdict, judge, thresholds_for};
+use super::{Sample, Thresholds, Verdict, judge, may_fail, thresholds_for};
 use crate::metrics::{self, Snapshot};
 use crate::model::{Release, Role};
 
@@ -23,6 +23,33 @@ pub fn baseline(release: &Release) -> Option<&crate::model::Version> {
         .find(|v| matches!(v.role, Role::Stable | Role::Active))
 }
 
+/// The samples of the release's candidate and baseline from a snapshot over `window`.
+fn samples(
+    release: &Release,
+    snapshot: &Snapshot,
+    window: Duration,
+) -> (Option<Sample>, Option<Sample>) {
+    let sample = |version: Option<&crate::model::Version>| {
+        let health = snapshot.health.get(&metrics::key_of(release, version?))?;
+        Sample::from_health(health, window)
+    };
+    (sample(candidate(release)), sample(baseline(release)))
+}
+
+/// Whether the release's verdict could be `failing` (see [`may_fail`]): a screen cheap
+/// enough to run over every release at each refresh, so that what fails sorts first
+/// even off screen.
+pub fn may_fail_of(
+    release: &Release,
+    snapshot: &Snapshot,
+    window: Duration,
+    base: &Thresholds,
+) -> bool {
+    let (canary, stable) = samples(release, snapshot, window);
+    let (thresholds, _) = thresholds_for(&release.annotations, base);
+    may_fail(canary.as_ref(), stable.as_ref(), &thresholds)
+}
+
 /// The verdict on the release's candidate against its baseline from a snapshot over
 /// `window`, with warnings about unreadable threshold annotations.
 pub fn verdict_of(
@@ -31,15 +58,8 @@ pub fn verdict_of(
     window: Duration,
     base: &Thresholds,
 ) -> (Verdict, Vec<String>) {
-    let sample = |version: Option<&crate::model::Version>| {
-        let health = snapshot.health.get(&metrics::key_of(release, version?))?;
-        Sample::from_health(health, window)
-    };
+    let (canary, stable) = samples(release, snapshot, window);
     let (thresholds, warnings) = thresholds_for(&release.annotations, base);
-    let verdict = judge(
-        sample(candidate(release)).as_ref(),
-        sample(baseline(release)).as_ref(),
-        &thresholds,
-    );
+    let verdict = judge(canary.as_ref(), stable.as_ref(), &thresholds);
     (verdict, warnings)
 }

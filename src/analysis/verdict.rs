@@ -359,6 +359,43 @@ pub fn judge(canary: Option<&Sample>, stable: Option<&Sample>, thresholds: &Thre
     verdict
 }
 
+/// Whether `judge` could call the canary `failing` on these samples: a necessary
+/// condition checked with a few comparisons, no integration (about a thousandth of a
+/// verdict's cost). Each rule's precondition, loosened: an observed rate above the
+/// ceiling; a posterior mean above stable's by more than half the margin (P(worse by
+/// the margin) ≥ 0.95 needs the canary's mean well past stable's plus the margin); a
+/// p99 past a ceiling or stable's × the tolerance, from enough requests. `false`
+/// guarantees `judge` is not `failing` (a property test holds it to that).
+pub fn may_fail(canary: Option<&Sample>, stable: Option<&Sample>, thresholds: &Thresholds) -> bool {
+    let limits = thresholds.checked();
+    let Ok((requests, errors)) = Figures::of(canary, "the canary").enough(limits.min_requests)
+    else {
+        return false;
+    };
+    let tail = |n: f64| n >= limits.min_p99_requests;
+    let canary_p99 = canary
+        .and_then(|c| c.p99_ms)
+        .filter(|p| p.is_finite() && tail(requests));
+    if errors / requests > limits.max_error_rate
+        || matches!((canary_p99, limits.max_p99_ms), (Some(p), Some(max)) if p > max)
+    {
+        return true;
+    }
+    let Ok((stable_requests, stable_errors)) =
+        Figures::of(stable, "stable").enough(limits.min_requests)
+    else {
+        return false;
+    };
+    let mean = |n: f64, e: f64| (1.0 + e) / (2.0 + n);
+    if mean(requests, errors) > mean(stable_requests, stable_errors) + limits.margin / 2.0 {
+        return true;
+    }
+    let stable_p99 = stable
+        .and_then(|s| s.p99_ms)
+        .filter(|p| p.is_finite() && tail(stable_requests));
+    matches!((canary_p99, stable_p99), (Some(c), Some(s)) if c > s * limits.p99_tolerance)
+}
+
 /// One version's figures as judged: the counts (errors at most requests) or why they
 /// can't be used, and a usable p99.
 struct Figures {

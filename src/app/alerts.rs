@@ -37,9 +37,8 @@ impl App {
         }
         self.alerts = alerts;
         self.note_extras();
-        if self.critical_alerts_fail {
-            self.judge();
-        }
+        // A critical alert sorts its release first, whether or not it fails the verdict.
+        self.judge();
         self.clamp_scroll();
         true
     }

@@ -135,6 +135,7 @@ impl App {
             return Vec::new();
         };
         let before = self.metrics_request();
+        self.chosen = true;
         self.select(index);
         let mut effects = self.open().0;
         self.ask_again(&before, &mut effects);
@@ -184,6 +185,7 @@ impl App {
         } else if let Some(detail) = &mut self.detail {
             detail.scroll = moved(detail.scroll);
         } else {
+            self.chosen = true;
             self.select(moved(self.selected));
         }
         self.clamp_scroll();

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::keys::{Outcome, nothing};
 use super::{App, Effect};
-use crate::analysis::{candidate, verdict_of};
+use crate::analysis::{candidate, may_fail_of, verdict_of};
 use crate::input::Action;
 use crate::metrics::{Snapshot, key_of};
 
@@ -98,10 +98,48 @@ impl App {
     }
 
     /// Forgets the verdicts: the snapshot, the thresholds or the alerts they were
-    /// computed from changed.
+    /// computed from changed. Marks again which releases fail.
     pub(super) fn judge(&mut self) {
         self.verdicts.clear();
+        self.mark_failing();
         self.judge_in_view();
+    }
+
+    /// Marks every row whose verdict is failing or about which a critical alert fires,
+    /// and sorts them first (the selection follows its release, or the top until the
+    /// operator chose one). Over all rows, not only those in view: a cheap screen
+    /// (`may_fail_of`) rules most out, and the full verdict runs only where it may fail.
+    pub(super) fn mark_failing(&mut self) {
+        let snapshot = match &self.metrics {
+            Metrics::Ready(snapshot) => Some(snapshot),
+            _ => None,
+        };
+        let mut changed = false;
+        for index in 0..self.rows.len() {
+            let release = &self.rows[index].release;
+            let alerts = self.alerts_about(release);
+            let critical = alerts.iter().any(|a| crate::alerts::is_critical(a));
+            let judged = snapshot.filter(|_| !critical && candidate(release).is_some());
+            let failing = critical
+                || judged.is_some_and(|snapshot| {
+                    may_fail_of(release, snapshot, self.window, &self.thresholds)
+                        && verdict_of(release, snapshot, self.window, &self.thresholds)
+                            .0
+                            .state
+                            == crate::analysis::State::Failing
+                });
+            let row = &mut self.rows[index];
+            changed |= row.failing != failing;
+            row.failing = failing;
+        }
+        if changed {
+            let keep = self.selected_key();
+            super::rows::sort(&mut self.rows);
+            self.refilter_keeping(keep);
+            if let Some(detail) = &mut self.detail {
+                detail.row = self.rows.iter().position(|r| r.key == detail.key);
+            }
+        }
     }
 
     /// Computes the verdicts the screen can show that are not known yet: those of the

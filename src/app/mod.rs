@@ -52,6 +52,9 @@ pub struct App {
     pub(crate) rows: Vec<Row>,
     /// Whether a list has arrived since start or the last context switch.
     pub(crate) loaded: bool,
+    /// Whether the operator has moved the selection or opened a release: until then it
+    /// stays on the most urgent release, whatever sorts first as data comes in.
+    pub(crate) chosen: bool,
     /// Indices into `rows` of the releases the namespace and filter let through.
     pub(crate) shown: Vec<usize>,
     /// Index into `shown` of the selected release.
@@ -136,6 +139,7 @@ impl App {
             namespace,
             rows: Vec::new(),
             loaded: false,
+            chosen: false,
             shown: Vec::new(),
             selected: 0,
             offset: 0,
@@ -225,14 +229,17 @@ impl App {
             })
             .map(|(i, _)| i)
             .collect();
+        let keep = keep.filter(|_| self.chosen);
         let found = keep.and_then(|k| {
             let rows = &self.rows;
             self.shown
                 .iter()
                 .position(|&i| rows.get(i).is_some_and(|r| r.key == k))
         });
-        // A vanished release leaves the selection where it was, as k9s does.
-        self.select(found.unwrap_or(self.selected));
+        // A vanished release leaves the selection where it was, as k9s does; before the
+        // operator chose one, the selection is the most urgent release.
+        let fallback = if self.chosen { self.selected } else { 0 };
+        self.select(found.unwrap_or(fallback));
     }
 
     /// Selects a row of `shown` (clamped) and scrolls it into view.

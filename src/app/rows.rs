@@ -8,6 +8,9 @@ pub(crate) struct Row {
     /// `last_change` in Unix seconds.
     pub changed: Option<i64>,
     pub key: String,
+    /// Whether its verdict is failing or a critical alert about it fires: it sorts
+    /// first. Set by the app from the metrics and the alerts.
+    pub failing: bool,
     /// Namespace, name, kind and images, lowercased, for the filter.
     haystack: String,
 }
@@ -30,29 +33,45 @@ impl Row {
                 .as_deref()
                 .and_then(crate::ages::parse_rfc3339),
             key: release.key(),
+            failing: false,
             haystack: haystack.to_lowercase(),
             release,
         }
     }
 
-    /// Whether the filter (already lowercased) matches.
+    /// Whether the filter (already lowercased) matches. A filter that is a state
+    /// (`failing`, `degraded`, `paused`, `progressing`, `healthy`, `promoted`) matches
+    /// the releases in that state; anything else, namespace, name, kind or image.
     pub fn matches(&self, needle: &str) -> bool {
-        needle.is_empty() || self.haystack.contains(needle)
+        if needle.is_empty() {
+            return true;
+        }
+        if needle == "failing" {
+            return self.failing;
+        }
+        if STATES.contains(&needle) {
+            return self.release.phase.as_str().eq_ignore_ascii_case(needle);
+        }
+        self.haystack.contains(needle)
     }
 
-    /// Lower is more urgent: what is broken, then what waits for someone,
-    /// then what moves on its own.
+    /// Lower is more urgent: what fails, what is broken, then what waits for
+    /// someone, then what moves on its own.
     fn urgency(&self) -> u8 {
         let r = &self.release;
         match r.phase {
-            Phase::Degraded => 0,
-            _ if !r.warnings.is_empty() => 1,
-            Phase::Paused => 2,
-            Phase::Progressing => 3,
-            _ => 4,
+            _ if self.failing => 0,
+            Phase::Degraded => 1,
+            _ if !r.warnings.is_empty() => 2,
+            Phase::Paused => 3,
+            Phase::Progressing => 4,
+            _ => 5,
         }
     }
 }
+
+/// Phases a filter can name, besides `failing`.
+const STATES: [&str; 5] = ["degraded", "paused", "progressing", "healthy", "promoted"];
 
 /// Releases that need attention first, then by namespace and name.
 pub(crate) fn sort(rows: &mut [Row]) {

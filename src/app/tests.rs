@@ -357,3 +357,46 @@ fn status_messages_from_the_shell_show() {
     assert!(redraw);
     assert!(app.status.is_some());
 }
+
+#[test]
+fn what_fails_sorts_first_and_is_selected_until_the_operator_moves() {
+    use crate::app::health_fixtures::snapshot;
+    let mut app = app();
+    assert_eq!(selected(&app), "payments/ledger");
+    // The metrics arrive: checkout's canary fails (5.5 % errors against 0.4 %), so it
+    // goes to the top, above the degraded ledger, and the selection goes with it.
+    app.update(Msg::Metrics(snapshot()));
+    assert_eq!(names(&app)[..2], ["shop/checkout", "payments/ledger"]);
+    assert_eq!(selected(&app), "shop/checkout");
+    // Once the operator has moved, the selection stays on their release.
+    press(&mut app, 'j');
+    assert_eq!(selected(&app), "payments/ledger");
+    app.update(Msg::Metrics(crate::metrics::Snapshot::default()));
+    assert_eq!(
+        names(&app)[0],
+        "payments/ledger",
+        "nothing fails without metrics"
+    );
+    app.update(Msg::Metrics(snapshot()));
+    assert_eq!(selected(&app), "payments/ledger");
+}
+
+#[test]
+fn the_filter_names_a_state() {
+    use crate::app::health_fixtures::snapshot;
+    let mut app = app();
+    app.update(Msg::Metrics(snapshot()));
+    press(&mut app, '/');
+    type_text(&mut app, "failing");
+    assert_eq!(names(&app), ["shop/checkout"]);
+    for _ in 0.."failing".len() {
+        app.update(key(KeyCode::Backspace));
+    }
+    type_text(&mut app, "Paused");
+    assert_eq!(names(&app), ["shop/checkout"]);
+    for _ in 0.."paused".len() {
+        app.update(key(KeyCode::Backspace));
+    }
+    type_text(&mut app, "degraded");
+    assert_eq!(names(&app), ["payments/ledger"]);
+}

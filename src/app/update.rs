@@ -72,6 +72,7 @@ impl App {
         self.note_extras();
         self.loaded = true;
         self.refilter_keeping(keep);
+        self.mark_failing();
         if let Some(detail) = &mut self.detail {
             detail.row = self.rows.iter().position(|r| r.key == detail.key);
         }

@@ -14,13 +14,25 @@ fn key(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
+/// Moves the selection to release `wanted` as an operator would: to the top, then
+/// down until it is selected.
+fn select(app: &mut App, wanted: &str) {
+    app.update(key(KeyCode::Char('g')));
+    for _ in 0..=app.shown.len() {
+        if app.selected_key().as_deref() == Some(wanted) {
+            return;
+        }
+        app.update(key(KeyCode::Char('j')));
+    }
+    panic!("{wanted} is not in the list");
+}
+
 /// The fixture console at a size with `metrics`, shop/checkout selected, its
 /// detail view open when `detail`.
 fn app(theme: Theme, metrics: Snapshot, detail: bool, width: u16, height: u16) -> App {
     let mut app = fixtures::app(theme);
     app.update(Msg::Resize(width, height));
-    app.update(key(KeyCode::Char('j')));
-    app.update(key(KeyCode::Char('j')));
+    select(&mut app, "shop/checkout");
     if detail {
         app.update(key(KeyCode::Enter));
         app.update(Msg::Events("shop/checkout".into(), fixtures::events()));
@@ -87,8 +99,9 @@ fn not_configured_says_how_to_configure() {
 #[test]
 fn crossing_a_threshold_is_degraded_in_the_list() {
     let mut app = app(Theme::default(), snapshot(), false, 160, 48);
-    // Off checkout, whose selected row has a style of its own.
-    app.update(key(KeyCode::Char('k')));
+    // Off checkout (failing, so first and selected), whose selected row has a style
+    // of its own.
+    app.update(key(KeyCode::Char('j')));
     let buffer = draw(&app, 160, 48);
     let screen = text(&buffer);
     let (y, line) = screen
@@ -177,8 +190,7 @@ fn mono_tells_versions_apart_by_marker_and_marks_the_focus() {
 #[test]
 fn nan_and_missing_versions_read_no_data() {
     let mut app = app(Theme::default(), snapshot(), false, 160, 48);
-    // mesh/cart sits just below checkout.
-    app.update(key(KeyCode::Char('j')));
+    select(&mut app, "mesh/cart");
     app.update(key(KeyCode::Enter));
     let screen = text(&draw(&app, 160, 48));
     assert!(screen.contains("┌ mesh/cart"), "{screen}");
@@ -203,9 +215,7 @@ fn with_autopilots(detail: bool, width: u16, height: u16) -> App {
     }
     let mut app = app(theme("default"), snapshot(), false, width, height);
     app.update(Msg::Releases(releases));
-    for _ in 0..4 {
-        app.update(key(KeyCode::Char('j')));
-    }
+    select(&mut app, "shop/reviews");
     app.update(key(KeyCode::Char('A')));
     app.update(key(KeyCode::Char('y')));
     let reviews = "shop/reviews".to_string();
@@ -244,9 +254,7 @@ fn with_alerts(detail: bool, width: u16, height: u16) -> App {
     let mut app = app(theme("default"), snapshot(), false, width, height);
     app.set_alerts(true);
     app.update(Msg::Alerts(Ok(crate::app::health_fixtures::alerts())));
-    for _ in 0..4 {
-        app.update(key(KeyCode::Char('j')));
-    }
+    select(&mut app, "shop/reviews");
     if detail {
         app.update(key(KeyCode::Enter));
     }

@@ -847,3 +847,39 @@ fn equal_versions_fail_no_more_often_than_the_false_alarm_rate_at_any_size() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    /// The cheap screen never misses a failing canary: `may_fail` false means
+    /// `judge` is not `failing`, whatever the counts, latencies and thresholds.
+    #[test]
+    fn the_screen_never_misses_a_failing_canary(
+        canary in (0.0..20_000.0f64, 0.0..1.0f64, proptest::option::of(1.0..2_000.0f64)),
+        stable in (0.0..20_000.0f64, 0.0..0.2f64, proptest::option::of(1.0..2_000.0f64)),
+        ceiling in 0.001..0.2f64,
+        margin in 0.0..0.05f64,
+        max_p99 in proptest::option::of(50.0..1_000.0f64),
+        min_requests in 0.0..200.0f64,
+        min_p99_requests in 0.0..2_000.0f64,
+    ) {
+        let sample = |(requests, rate, p99): (f64, f64, Option<f64>)| Sample {
+            requests,
+            errors: (requests * rate).round(),
+            p99_ms: p99,
+        };
+        let (canary, stable) = (sample(canary), sample(stable));
+        let thresholds = Thresholds {
+            max_error_rate: ceiling,
+            margin,
+            max_p99_ms: max_p99,
+            min_requests,
+            min_p99_requests,
+            ..defaults()
+        };
+        if !may_fail(Some(&canary), Some(&stable), &thresholds) {
+            let verdict = judge(Some(&canary), Some(&stable), &thresholds);
+            proptest::prop_assert_ne!(verdict.state, State::Failing, "{}", verdict.reason);
+        }
+    }
+}
