@@ -19,7 +19,12 @@ const DRILLS: &[(&str, &str, &str, u16, u16)] = &[
 fn weights(kubeconfig: &str, namespace: &str, name: &str) -> String {
     let output = Command::new("kubectl")
         .args(["--kubeconfig", kubeconfig, "get", "virtualservice", name])
-        .args(["-n", namespace, "-o", "jsonpath={.spec.http[0].route[*].weight}"])
+        .args([
+            "-n",
+            namespace,
+            "-o",
+            "jsonpath={.spec.http[0].route[*].weight}",
+        ])
         .output()
         .expect("run kubectl");
     String::from_utf8_lossy(&output.stdout).trim().to_string()
@@ -52,7 +57,9 @@ fn a_failing_canary_is_on_top_selected_and_rolled_back_in_two_keys() {
         });
         let on_top = launched.elapsed();
         tmux.keys(&["a"]);
-        tmux.wait_for(30, "the rollback's preview", |s| s.contains("server dry run"));
+        tmux.wait_for(30, "the rollback's preview", |s| {
+            s.contains("server dry run")
+        });
         tmux.keys(&["y"]);
         let deadline = Instant::now() + std::time::Duration::from_secs(20);
         let stable_first = |w: &str| w.split(' ').next() == Some("100");

@@ -5,5 +5,5 @@ mod beta;
 pub mod release;
 pub mod verdict;
 
-pub use release::{baseline, candidate, may_fail_of, verdict_of};
+pub use release::{baseline, candidate, limits_of, may_fail_of, verdict_of};
 pub use verdict::{Sample, State, Thresholds, Verdict, judge, may_fail, thresholds_for};

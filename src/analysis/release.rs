@@ -50,6 +50,17 @@ pub fn may_fail_of(
     may_fail(canary.as_ref(), stable.as_ref(), &thresholds)
 }
 
+/// The limits a release's health is shown and judged against: `base` (the config's, or
+/// kshift's defaults), then its annotations. The one computation behind the list's
+/// colours, the graphs' limit lines, the verdict and `kshift list`.
+pub fn limits_of(release: &Release, base: &Thresholds) -> crate::model::Thresholds {
+    let (thresholds, _) = thresholds_for(&release.annotations, base);
+    crate::model::Thresholds {
+        max_error_rate: Some(thresholds.max_error_rate),
+        max_p99_ms: thresholds.max_p99_ms,
+    }
+}
+
 /// The verdict on the release's candidate against its baseline from a snapshot over
 /// `window`, with warnings about unreadable threshold annotations.
 pub fn verdict_of(

@@ -93,7 +93,15 @@ pub fn releases() -> Vec<Release> {
         "2024-05-01T11:59:15Z",
     );
     checkout.step = Some(Step { index: 2, count: 4 });
+    // As recognition reads them from the annotations that set them.
     checkout.thresholds = super::health_fixtures::LIMITS;
+    checkout.annotations = [
+        ("kshift.dev/max-error-rate", "0.05"),
+        ("kshift.dev/max-p99-ms", "300"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     checkout.plan = vec![20.0, 50.0, 100.0];
     checkout.objects = vec![
         ObjectRef::new("Rollout", "checkout"),

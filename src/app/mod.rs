@@ -172,7 +172,10 @@ impl App {
     /// The verdict's thresholds before each release's annotations (the config's).
     pub fn set_thresholds(&mut self, thresholds: Thresholds) {
         self.thresholds = thresholds;
-        self.verdicts.clear();
+        for row in &mut self.rows {
+            row.release.thresholds = crate::analysis::limits_of(&row.release, &thresholds);
+        }
+        self.judge();
     }
 
     /// Read-only mode leaves out every action that changes the cluster.

@@ -16,7 +16,9 @@ pub(crate) struct Row {
 }
 
 impl Row {
-    pub fn new(release: Release) -> Row {
+    /// A row for `release`, its limits those of `base` under its annotations.
+    pub fn new(mut release: Release, base: &crate::analysis::Thresholds) -> Row {
+        release.thresholds = crate::analysis::limits_of(&release, base);
         let mut haystack = format!(
             "{}\0{}\0{}",
             release.namespace,

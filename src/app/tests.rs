@@ -400,3 +400,27 @@ fn the_filter_names_a_state() {
     type_text(&mut app, "degraded");
     assert_eq!(names(&app), ["payments/ledger"]);
 }
+
+#[test]
+fn one_set_of_limits_per_release_defaults_config_then_annotations() {
+    let limit = |app: &App, key: &str| {
+        app.release(key)
+            .map(|r| (r.thresholds.max_error_rate, r.thresholds.max_p99_ms))
+    };
+    let mut app = app();
+    // No annotation: kshift's default ceiling, which the list colours and the graphs
+    // draw (before, none: a 100 % error rate printed uncoloured).
+    assert_eq!(limit(&app, "payments/api"), Some((Some(0.05), None)));
+    // The config's, for every release without an annotation of its own.
+    app.set_thresholds(crate::analysis::Thresholds {
+        max_error_rate: 0.02,
+        max_p99_ms: Some(800.0),
+        ..Default::default()
+    });
+    assert_eq!(limit(&app, "payments/api"), Some((Some(0.02), Some(800.0))));
+    // checkout's annotations win.
+    assert_eq!(
+        limit(&app, "shop/checkout"),
+        Some((Some(0.05), Some(300.0)))
+    );
+}

@@ -53,7 +53,8 @@ impl App {
     }
 
     fn on_releases(&mut self, releases: Vec<Release>) -> bool {
-        let mut rows: Vec<Row> = releases.into_iter().map(Row::new).collect();
+        let base = self.thresholds;
+        let mut rows: Vec<Row> = releases.into_iter().map(|r| Row::new(r, &base)).collect();
         rows::sort(&mut rows);
         let same = self.loaded
             && rows.len() == self.rows.len()

@@ -158,9 +158,14 @@ fn with_health(releases: &[Release], facts: &Facts) -> Value {
             if let Some(error) = &metrics_error {
                 value["metrics_error"] = Value::String(error.clone());
             }
-            if facts.thresholds.is_some() {
+            if let Some(base) = facts.thresholds {
                 value["verdict"] =
                     serde_json::to_value(facts.verdict(release)).unwrap_or(Value::Null);
+                let limits = crate::analysis::limits_of(release, base);
+                value["thresholds"] = serde_json::json!({
+                    "max_error_rate": limits.max_error_rate,
+                    "max_p99_ms": limits.max_p99_ms,
+                });
             }
             match facts.alerts {
                 Some(Ok(_)) => {

@@ -196,7 +196,7 @@ fn nan_and_missing_versions_read_no_data() {
     assert!(screen.contains("┌ mesh/cart"), "{screen}");
     assert_eq!(screen.matches(" no data").count(), 2, "{screen}");
     // No series of cart, so no graphs.
-    assert!(!screen.contains("error rate"), "{screen}");
+    assert!(!screen.contains("error rate •"), "{screen}");
 }
 
 /// shop/reviews driven by this console (one healthy verdict, next step 25 %),
