@@ -68,6 +68,9 @@ pub async fn open(cli: &Cli, config: &Config, start: Start) -> Result<()> {
         std::env::var("TERM").ok().as_deref(),
         cli.color.as_deref(),
     );
+    // crossterm drops every colour under a non-empty NO_COLOR on its own; the depth
+    // decided here (where `--color 16` beats NO_COLOR) is the one that counts.
+    crossterm::style::Colored::set_ansi_color_disabled(depth == ColorDepth::NoColor);
     let (mut app, warnings) = build_app(cli, config, start.context.clone(), depth)?;
     if !warnings.is_empty() {
         app.update(Msg::Status(warnings.join("; ")));

@@ -5,6 +5,7 @@ mod autopilot;
 mod console;
 mod demo;
 mod list;
+mod man;
 mod screenshot;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -193,10 +194,6 @@ pub async fn run(cli: Cli) -> Result<()> {
             clap_complete::generate(*shell, &mut Cli::command(), "kshift", &mut script);
             print_out(&script)
         }
-        Some(Command::Man) => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
-            print_out(&page)
-        }
+        Some(Command::Man) => print_out(&man::page()?),
     }
 }

@@ -34,6 +34,7 @@ impl Keymap {
         let mut keymap = Keymap::default();
         let mut warnings = Vec::new();
         keymap.apply(text, &mut warnings);
+        keymap.keep_a_way_out(&mut warnings);
         (keymap, warnings)
     }
 
@@ -61,8 +62,33 @@ impl Keymap {
                 continue;
             };
             let keys = parse_keys(name, value, warnings);
+            if keys.is_empty() {
+                // A list with no usable key would leave the action unreachable.
+                let kept: Vec<String> = self.keys(action).iter().map(|k| k.to_string()).collect();
+                warnings.push(format!(
+                    "keymap: {name} has no usable key; keeping {}",
+                    kept.join(", ")
+                ));
+                continue;
+            }
             self.bind(action, keys, warnings);
         }
+    }
+
+    /// A keymap that leaves no key to quit gets the default ones back (q, ctrl-c),
+    /// taken from whatever action had them: the console must always answer.
+    fn keep_a_way_out(&mut self, warnings: &mut Vec<String>) {
+        if !self.keys(Action::Quit).is_empty() {
+            return;
+        }
+        let defaults = Keymap::default();
+        let keys = defaults.keys(Action::Quit).to_vec();
+        let names: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        warnings.push(format!(
+            "keymap: it leaves no key to quit; {} quit",
+            names.join(" and ")
+        ));
+        self.bind(Action::Quit, keys, warnings);
     }
 
     /// Binds `keys` to `action`, taking each key away from any other action
@@ -168,10 +194,42 @@ mod tests {
                 "keymap: down: keys must be strings",
                 "keymap: unknown action \"teleport\"",
                 "keymap: up must be a list of keys",
+                "keymap: up has no usable key; keeping up, k",
             ]
         );
         assert_eq!(keymap.action(&press('j')), Some(Action::Down));
-        assert!(keymap.keys(Action::Up).is_empty());
+        // `up = 5` names no key: up keeps its own.
+        assert_eq!(keymap.action(&press('k')), Some(Action::Up));
+    }
+
+    #[test]
+    fn an_unknown_key_keeps_the_action_reachable() {
+        // Before, this left nothing to quit with: not q, not ctrl-c.
+        let (keymap, warnings) = Keymap::load("quit = [\"hyper-q\"]\n");
+        assert_eq!(keymap.action(&press('q')), Some(Action::Quit));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(keymap.action(&ctrl_c), Some(Action::Quit));
+        assert_eq!(
+            warnings,
+            [
+                "keymap: quit: unknown key \"hyper-q\"",
+                "keymap: quit has no usable key; keeping q, ctrl-c"
+            ]
+        );
+        // One usable key of several is the action's.
+        let (keymap, _) = Keymap::load("quit = [\"x\", \"hyper-q\"]\n");
+        assert_eq!(keymap.action(&press('x')), Some(Action::Quit));
+        assert_eq!(keymap.action(&press('q')), None);
+    }
+
+    #[test]
+    fn a_keymap_that_leaves_no_way_to_quit_gives_q_and_ctrl_c_back() {
+        let (keymap, warnings) = Keymap::load("help = [\"q\", \"ctrl-c\"]\n");
+        assert_eq!(keymap.action(&press('q')), Some(Action::Quit));
+        assert!(
+            warnings.iter().any(|w| w.contains("leaves no key to quit")),
+            "{warnings:?}"
+        );
     }
 
     #[test]
