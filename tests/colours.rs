@@ -23,7 +23,10 @@ fn coloured(screen: &str) -> bool {
     screen.split("\u{1b}[").skip(1).any(|sgr| {
         let params = sgr.split('m').next().unwrap_or_default();
         params.split(';').any(|p| {
-            matches!(p.parse::<u32>(), Ok(30..=37 | 90..=97 | 40..=47 | 100..=107 | 38 | 48))
+            matches!(
+                p.parse::<u32>(),
+                Ok(30..=37 | 90..=97 | 40..=47 | 100..=107 | 38 | 48)
+            )
         })
     })
 }

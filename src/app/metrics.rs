@@ -85,8 +85,30 @@ impl App {
         }
     }
 
-    /// A new state of health; redraws when it differs and something shows it.
+    /// A new state of health; redraws when it differs and something shows it. A refresh
+    /// that brought no health at all, only errors (Prometheus down, timing out), keeps
+    /// the last health known, marked stale since it was read: at 3 a.m. the last known
+    /// error rates say more than a screen of `inconclusive`.
     pub(super) fn set_metrics(&mut self, metrics: Metrics) -> bool {
+        let metrics = match (metrics, &self.metrics) {
+            (Metrics::Ready(new), Metrics::Ready(old))
+                if new.health.is_empty() && !new.errors.is_empty() && !old.health.is_empty() =>
+            {
+                self.stale_since = self.stale_since.or(self.health_read_at);
+                Metrics::Ready(Snapshot {
+                    health: old.health.clone(),
+                    history: old.history.clone(),
+                    errors: new.errors,
+                })
+            }
+            (metrics, _) => {
+                self.stale_since = None;
+                if matches!(&metrics, Metrics::Ready(s) if !s.health.is_empty()) {
+                    self.health_read_at = self.now;
+                }
+                metrics
+            }
+        };
         if self.metrics == metrics {
             return false;
         }

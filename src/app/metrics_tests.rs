@@ -27,12 +27,14 @@ fn a_snapshot_replaces_the_last_one_errors_and_all() {
         .retain(|_, h| h.error_rate.is_none_or(f64::is_finite));
     assert_eq!(app.update(Msg::Metrics(calm.clone())), (Vec::new(), true));
     assert_eq!(app.update(Msg::Metrics(calm)), (Vec::new(), false));
-    // A failed refresh shows what it says, not what the last one said.
+    // A refresh that failed whole says why, and keeps the last health known (stale).
     assert_eq!(
         app.update(Msg::Metrics(prometheus_down())),
         (Vec::new(), true)
     );
-    assert_eq!(app.snapshot(), Some(&prometheus_down()));
+    let kept = app.snapshot().cloned().unwrap_or_default();
+    assert_eq!(kept.errors, prometheus_down().errors);
+    assert!(!kept.health.is_empty());
     let why = "not configured (--prometheus URL)".to_string();
     let (effects, redraw) = app.update(Msg::MetricsUnavailable(why.clone()));
     assert!(effects.is_empty() && redraw);

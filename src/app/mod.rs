@@ -71,6 +71,10 @@ pub struct App {
     pub(crate) watched: Vec<String>,
     pub(crate) skipped: Vec<String>,
     pub(crate) now: Option<i64>,
+    /// When the health on screen was read (Unix seconds), and, while Prometheus fails,
+    /// since when it is stale: the last known health stays, marked with its age.
+    pub(crate) health_read_at: Option<i64>,
+    pub(crate) stale_since: Option<i64>,
     pub(crate) width: u16,
     pub(crate) height: u16,
     pub(crate) status: Option<String>,
@@ -151,6 +155,8 @@ impl App {
             watched: Vec::new(),
             skipped: Vec::new(),
             now: None,
+            health_read_at: None,
+            stale_since: None,
             // Until the shell sends the real size.
             width: 80,
             height: 24,

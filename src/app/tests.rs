@@ -424,3 +424,36 @@ fn one_set_of_limits_per_release_defaults_config_then_annotations() {
         Some((Some(0.05), Some(300.0)))
     );
 }
+
+#[test]
+fn prometheus_down_keeps_the_last_health_marked_stale() {
+    use crate::analysis::State;
+    use crate::app::health_fixtures::snapshot;
+    let mut app = app();
+    app.update(Msg::Now(NOW));
+    app.update(Msg::Metrics(snapshot()));
+    assert_eq!(
+        app.verdict("shop/checkout").map(|v| v.state),
+        Some(State::Failing)
+    );
+    // Prometheus stops answering: the refresh brings only an error.
+    app.update(Msg::Now(NOW + 90));
+    let down = crate::metrics::Snapshot {
+        errors: vec!["Prometheus at http://127.0.0.1:9090: connection refused".into()],
+        ..Default::default()
+    };
+    app.update(Msg::Metrics(down.clone()));
+    app.update(Msg::Now(NOW + 120));
+    app.update(Msg::Metrics(down));
+    // The last known health and its verdicts stay, not a list of `inconclusive`...
+    assert_eq!(
+        app.verdict("shop/checkout").map(|v| v.state),
+        Some(State::Failing)
+    );
+    assert_eq!(names(&app)[0], "shop/checkout");
+    // ...marked stale since they were read, with the error.
+    assert_eq!(app.stale_since, Some(NOW));
+    // Prometheus back: fresh again.
+    app.update(Msg::Metrics(snapshot()));
+    assert_eq!(app.stale_since, None);
+}

@@ -62,8 +62,10 @@ impl Keymap {
                 continue;
             };
             let keys = parse_keys(name, value, warnings);
-            if keys.is_empty() {
-                // A list with no usable key would leave the action unreachable.
+            let unbound = matches!(value, toml::Value::Array(items) if items.is_empty());
+            if keys.is_empty() && !unbound {
+                // A list with no usable key would leave the action unreachable; `[]`
+                // unbinds it on purpose.
                 let kept: Vec<String> = self.keys(action).iter().map(|k| k.to_string()).collect();
                 warnings.push(format!(
                     "keymap: {name} has no usable key; keeping {}",

@@ -122,7 +122,16 @@ pub(super) fn words(app: &App) -> Option<(String, Style)> {
                 1 => String::new(),
                 n => format!(" (+{} more)", n - 1),
             };
-            (format!("metrics: {}{more}", fit(first, 200)), Slot::Warning)
+            // Stale first, so that 80 columns still say what the health on screen is worth.
+            let text = match app.stale_since {
+                Some(since) => format!(
+                    "health stale {}: metrics: {}{more}",
+                    crate::ages::age(Some(since), app.now),
+                    fit(first, 200)
+                ),
+                None => format!("metrics: {}{more}", fit(first, 200)),
+            };
+            (text, Slot::Warning)
         }),
         Metrics::Waiting => None,
     };

@@ -53,6 +53,11 @@ pub(super) fn section(out: &mut Vec<Line<'static>>, app: &App, r: &Release, widt
         }
         Metrics::Ready(snapshot) => snapshot,
     };
+    if let Some(since) = app.stale_since {
+        let age = crate::ages::age(Some(since), app.now);
+        let text = format!(" stale: the last health read, {age} ago; metrics fail since");
+        out.push(Line::styled(fit(&text, width), theme.style(Slot::Warning)));
+    }
     for error in &snapshot.errors {
         let text = format!(" ! metrics: {error}");
         out.push(Line::styled(fit(&text, width), theme.style(Slot::Warning)));

@@ -287,3 +287,22 @@ fn alertmanager_down_is_said_in_the_title() {
     );
     assert!(screen.contains("checkout"), "the list stays: {screen}");
 }
+
+#[test]
+fn stale_health_says_so_first_at_80_columns() {
+    let mut app = app(Theme::default(), snapshot(), false, 80, 24);
+    app.update(Msg::Now(fixtures::NOW));
+    app.update(Msg::Metrics(snapshot()));
+    app.update(Msg::Now(fixtures::NOW + 150));
+    app.update(Msg::Metrics(Snapshot {
+        errors: vec!["Prometheus at http://127.0.0.1:9090: connection refused".into()],
+        ..Snapshot::default()
+    }));
+    let screen = text(&draw(&app, 80, 24));
+    assert!(
+        screen.contains("health stale 2m30s: metrics: Prometheus"),
+        "{screen}"
+    );
+    // The last known figures stay on the rows.
+    assert!(screen.contains("5.5%"), "{screen}");
+}
