@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Demo, Tmux, cooked, have_tool, silent_server, stty};
+use common::{Demo, Tmux, cooked, have_tool, scraped_showcase, silent_server, stty};
 
 #[test]
 fn filter_detail_and_escapes_never_reach_the_terminal() {
@@ -507,4 +507,45 @@ fn an_absurd_terminal_size_is_clamped() {
     tmux.keys(&["q"]);
     let screen = tmux.wait_for(20, "the console to exit", |s| s.contains("exit="));
     assert!(screen.contains("exit=0"), "{screen}");
+}
+
+/// A signal ends the console as quitting does: its autopilot stops and releases the
+/// Lease (it stayed behind for 90 s), and the terminal is restored.
+#[test]
+fn a_signal_releases_the_autopilots_lease() {
+    if !have_tool("tmux") {
+        return;
+    }
+    let Some((demo, prometheus)) = scraped_showcase() else {
+        return;
+    };
+    let config = demo.file(
+        "console.toml",
+        "[autopilot]\ninterval = \"3s\"\n[metrics]\nwindow = \"15s\"\n",
+    );
+    let command = demo.console(&format!(
+        "--prometheus {} --config {config} -n shop",
+        prometheus.url
+    ));
+    let tmux = Tmux::start(&command, 160, 45);
+    tmux.wait_for(30, "the release list", |s| s.contains("reviews"));
+    tmux.type_text("/reviews");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(30, "the filtered list with a verdict", |s| {
+        s.contains("VERDICT") && !s.contains("checkout")
+    });
+    tmux.keys(&["A"]);
+    tmux.wait_for(10, "the question", |s| {
+        s.contains("start the autopilot on shop/reviews?")
+    });
+    tmux.keys(&["y"]);
+    tmux.wait_for(20, "the autopilot driving", |s| s.contains("driving it as"));
+    let lease = ["get", "lease", "kshift-autopilot-reviews", "-n", "shop"];
+    demo.ok(&lease);
+    signal_console(&tmux, "INT");
+    let screen = tmux.wait_for(30, "the console to exit", |s| s.contains("exit="));
+    assert!(screen.contains("exit=130"), "{screen}");
+    demo.fails(&lease);
+    assert!(cooked(&stty(&tmux)));
+    assert_eq!(tmux.format("#{alternate_on}"), "0");
 }

@@ -128,14 +128,19 @@ pub async fn run(mut app: App, start: Start) -> Result<()> {
         }
     };
     let mut pilots = Pilots::default();
-    let result = event_loop(&mut console, &mut app, start, &mut pilots, &mut signals).await;
+    let ended = event_loop(&mut console, &mut app, start, &mut pilots, &mut signals).await;
     // The terminal first: whatever the network does, the operator gets it back now.
     let restored = terminal::restore();
     drop(console);
     // Then its autopilots stop between two steps and let go of their Leases.
     pilots.stop_all().await;
     restored.wrap_err("restoring the terminal")?;
-    result
+    // Made only now: with RUST_BACKTRACE set, a report takes a second to capture its
+    // backtrace, and the terminal must not wait for it.
+    match ended? {
+        Some(signal) => Err(signal.into()),
+        None => Ok(()),
+    }
 }
 
 async fn event_loop(
@@ -144,7 +149,7 @@ async fn event_loop(
     start: Start,
     pilots: &mut Pilots,
     signals: &mut mpsc::UnboundedReceiver<terminal::Signalled>,
-) -> Result<()> {
+) -> Result<Option<terminal::Ended>> {
     let Start {
         connector,
         feed,
@@ -189,7 +194,7 @@ async fn event_loop(
                 }
                 Some(Ok(_)) => continue,
                 Some(Err(error)) => return Err(error).wrap_err("reading the terminal"),
-                None => return Ok(()),
+                None => return Ok(None),
             },
             update = watching.updates.recv(), if watching.open => match update {
                 Some(watch::Update::Releases(releases, seen)) => {
@@ -244,7 +249,7 @@ async fn event_loop(
                 continue;
             }
             Some(signalled) = signals.recv() => match signalled {
-                terminal::Signalled::End(ended) => return Err(ended.into()),
+                terminal::Signalled::End(ended) => return Ok(Some(ended)),
                 terminal::Signalled::Suspend => {
                     terminal::suspend().wrap_err("suspending")?;
                     continue;
@@ -259,7 +264,7 @@ async fn event_loop(
         let (effects, redraw) = app.update(msg);
         for effect in effects {
             match effect {
-                Effect::Quit => return Ok(()),
+                Effect::Quit => return Ok(None),
                 Effect::LoadEvents(key) => {
                     if let Some(release) = app.release(&key).cloned() {
                         let (client, tx) = (cluster.client.clone(), events_tx.clone());
