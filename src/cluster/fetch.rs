@@ -17,7 +17,7 @@ pub async fn fetch(client: &Client, namespace: Option<&str>) -> Result<(Objects,
     // A server that does not answer fails once, in words, rather than once per kind.
     super::connect::probe(client)
         .await
-        .map_err(|why| eyre!(why))?;
+        .map_err(|why| eyre!("cannot list deployments: {why}"))?;
     let (served, mut notes) = sources::resolve(client).await;
     let mut objects = Objects::default();
     for Served { source, resource } in served {
