@@ -228,6 +228,8 @@ async fn event_loop(
                         // client, who we are, the watchers, and no plan of the old one.
                         cluster = Cluster::new(client, name.clone());
                         pending = None;
+                        objects = Arc::default();
+                        version_keys.clear();
                         watching = Watching::start(&cluster.client, app.namespace.clone());
                         Msg::Connected(name)
                     }
