@@ -125,15 +125,17 @@ struct WithDeadline<S> {
 
 type Answer<R> = Pin<Box<dyn Future<Output = Result<R, BoxError>> + Send>>;
 
-impl<S, B, R> Service<http::Request<B>> for WithDeadline<S>
+impl<S, B, RB> Service<http::Request<B>> for WithDeadline<S>
 where
-    S: Service<http::Request<B>, Response = R>,
+    S: Service<http::Request<B>, Response = http::Response<RB>>,
     S::Error: Into<BoxError>,
     S::Future: Send + 'static,
+    RB: http_body::Body + Unpin,
+    RB::Error: Into<BoxError>,
 {
-    type Response = R;
+    type Response = http::Response<Quiet<RB>>;
     type Error = BoxError;
-    type Future = Answer<R>;
+    type Future = Answer<http::Response<Quiet<RB>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         let url = self.url.clone();
@@ -142,7 +144,7 @@ where
             .map_err(|error| worded(error.into(), &url, self.timeout))
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Answer<R> {
+    fn call(&mut self, request: http::Request<B>) -> Answer<http::Response<Quiet<RB>>> {
         // A watch is answered for as long as the server has news: kube-runtime's
         // watcher has its own idle timeout.
         let watch = request.uri().query().is_some_and(|q| {
@@ -160,16 +162,84 @@ where
                     Err(_) => return Err(no_answer(&url, timeout)),
                 }
             };
-            result.map_err(|error| worded(error, &url, timeout))
+            let response = result.map_err(|error| worded(error, &url, timeout))?;
+            // Its body too: a server that sent the headers and then nothing more for
+            // `timeout` has stopped answering.
+            let limit = (!watch).then_some(timeout);
+            Ok(response.map(|body| Quiet::new(body, url, limit)))
         })
     }
 }
 
+/// A response body that fails when no part of it arrives for `limit` (none for a
+/// watch), in words.
+pub struct Quiet<B> {
+    inner: B,
+    url: String,
+    limit: Option<Duration>,
+    silence: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<B> Quiet<B> {
+    fn new(inner: B, url: String, limit: Option<Duration>) -> Quiet<B> {
+        let silence = limit.map(|limit| Box::pin(tokio::time::sleep(limit)));
+        Quiet {
+            inner,
+            url,
+            limit,
+            silence,
+        }
+    }
+}
+
+impl<B> http_body::Body for Quiet<B>
+where
+    B: http_body::Body + Unpin,
+    B::Error: Into<BoxError>,
+{
+    type Data = B::Data;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<B::Data>, BoxError>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                if let (Some(silence), Some(limit)) = (this.silence.as_mut(), this.limit) {
+                    silence.as_mut().reset(tokio::time::Instant::now() + limit);
+                }
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            Poll::Pending => {
+                let (Some(silence), Some(limit)) = (this.silence.as_mut(), this.limit) else {
+                    return Poll::Pending;
+                };
+                match silence.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(no_answer(&this.url, limit)))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 fn no_answer(url: &str, timeout: Duration) -> BoxError {
-    Box::new(Unreachable(format!(
-        "no answer from {url} in {} s",
-        timeout.as_secs()
-    )))
+    let waited = if timeout.subsec_millis() == 0 {
+        format!("{} s", timeout.as_secs())
+    } else {
+        format!("{} ms", timeout.as_millis())
+    };
+    Box::new(Unreachable(format!("no answer from {url} in {waited}")))
 }
 
 /// A transport failure in words: what happened, and to which server.
@@ -234,5 +304,28 @@ mod tests {
             TIMEOUT,
         ));
         assert_eq!(describe(&kube), "connection refused: https://10.0.0.1:6443");
+    }
+
+    /// A server that sends the headers, then nothing more: the body fails in words
+    /// (the test's bound is far above the limit; speed is not asserted).
+    #[tokio::test]
+    async fn a_body_that_stops_coming_fails_in_words() {
+        use http_body_util::BodyExt;
+        let stalled = http_body_util::StreamBody::new(futures::stream::pending::<
+            Result<http_body::Frame<bytes::Bytes>, std::io::Error>,
+        >());
+        let body = Quiet::new(
+            stalled,
+            "https://10.0.0.1:6443".into(),
+            Some(Duration::from_millis(50)),
+        );
+        let read = tokio::time::timeout(Duration::from_secs(30), body.collect()).await;
+        let error = read
+            .map(|r| r.err().map(|e| e.to_string()))
+            .unwrap_or_default();
+        assert_eq!(
+            error.as_deref(),
+            Some("no answer from https://10.0.0.1:6443 in 50 ms")
+        );
     }
 }
