@@ -34,6 +34,18 @@ async fn main() -> ExitCode {
                 .map_or(1, |stopped| stopped.code);
             ExitCode::from(code)
         }
+        Err(report)
+            if report
+                .downcast_ref::<kshift::console::terminal::Ended>()
+                .is_some() =>
+        {
+            // The terminal is restored; exit as a shell reports a process the signal killed.
+            eprintln!("kshift: {report}");
+            let code = report
+                .downcast_ref::<kshift::console::terminal::Ended>()
+                .map_or(1, |ended| ended.code());
+            ExitCode::from(code)
+        }
         Err(report) if report.downcast_ref::<kshift::cli::Refused>().is_some() => {
             eprintln!("kshift: {report}");
             ExitCode::from(3)

@@ -38,6 +38,17 @@ impl App {
             ));
             return true;
         }
+        // Planned on a context the console has since left: never offered here.
+        if preview.context != self.context {
+            self.status = Some(format!(
+                "dropped: {} on {} was planned on context {}, and the console is on {}",
+                preview.plan.verb.as_str(),
+                preview.plan.release,
+                preview.context,
+                self.context
+            ));
+            return true;
+        }
         self.prompt = None;
         self.status = None;
         self.confirm = Some(Confirm {

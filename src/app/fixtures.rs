@@ -277,8 +277,11 @@ pub fn events() -> Vec<EventLine> {
 }
 
 /// A console at 80x24 with the fixture releases, watching, at `NOW`.
+/// The context the fixture app starts on.
+pub const CONTEXT: &str = "kind-demo";
+
 pub fn app(theme: Theme) -> App {
-    let mut app = App::new(Keymap::default(), theme, None, "kind-demo".into());
+    let mut app = App::new(Keymap::default(), theme, None, CONTEXT.into());
     app.update(Msg::Resize(80, 24));
     app.update(Msg::Now(NOW));
     app.update(Msg::WatchedKinds(
@@ -328,6 +331,7 @@ pub fn scale(name: &str, from: i64, to: i64) -> Change {
 /// the stable version scales down.
 pub fn preview(dry_run: Result<(), String>) -> Preview {
     Preview {
+        context: CONTEXT.into(),
         plan: Plan {
             verb: Verb::Promote,
             release: "web/catalog".into(),

@@ -3,7 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::command::{self, Command};
-use super::{App, Detail, Effect, Graph, Prompt, WatchStatus};
+use super::{App, Detail, Effect, Graph, PilotState, Prompt};
 use crate::input::Action;
 
 pub(super) type Outcome = (Vec<Effect>, bool);
@@ -208,19 +208,7 @@ impl App {
     fn run_command(&mut self, line: &str) -> Outcome {
         match command::parse(line) {
             Ok(Command::Namespace(ns)) => self.switch_namespace(Some(ns)),
-            Ok(Command::Context(ctx)) => {
-                self.context = ctx.clone();
-                // Another cluster: nothing shown so far belongs to it.
-                self.rows.clear();
-                self.loaded = false;
-                self.detail = None;
-                self.help = None;
-                self.watch = WatchStatus::Connected;
-                self.watched.clear();
-                self.skipped.clear();
-                self.refilter_keeping(None);
-                (vec![Effect::SwitchContext(ctx)], true)
-            }
+            Ok(Command::Context(ctx)) => self.switch_context(ctx),
             Ok(Command::Help) => {
                 self.help = Some(0);
                 (Vec::new(), true)
@@ -231,6 +219,35 @@ impl App {
                 (Vec::new(), true)
             }
         }
+    }
+
+    /// Asks the shell to connect to context `ctx`. Nothing changes here until it
+    /// answers (`Msg::Connected`): until then the header, the list and every action
+    /// key stay on the current context.
+    fn switch_context(&mut self, ctx: String) -> Outcome {
+        if ctx == self.context {
+            self.status = Some(format!("already on context {ctx}"));
+            return (Vec::new(), true);
+        }
+        // An autopilot drives a release of this cluster; it would go on unseen.
+        let driving = self
+            .pilots
+            .values()
+            .filter(|p| !matches!(p.state, PilotState::Ended { .. }))
+            .count();
+        if driving > 0 {
+            self.status = Some(format!(
+                "refused: {driving} autopilot(s) run on context {}: stop them (A) before switching",
+                self.context
+            ));
+            return (Vec::new(), true);
+        }
+        self.status = Some(format!(
+            "connecting to context {ctx}… (still on {})",
+            self.context
+        ));
+        self.switching = Some(ctx.clone());
+        (vec![Effect::SwitchContext(ctx)], true)
     }
 
     fn switch_namespace(&mut self, namespace: Option<String>) -> Outcome {

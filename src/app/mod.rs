@@ -15,6 +15,8 @@ mod update;
 #[cfg(test)]
 mod action_tests;
 #[cfg(test)]
+mod context_tests;
+#[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]
 pub(crate) mod health_fixtures;
@@ -45,7 +47,10 @@ use crate::ui::Theme;
 pub struct App {
     pub(crate) keymap: Keymap,
     pub(crate) theme: Theme,
+    /// The context the header names and every action key acts on.
     pub(crate) context: String,
+    /// The context `:ctx` asked for, until it answers or fails.
+    pub(crate) switching: Option<String>,
     /// The namespace shown; `None` is all namespaces.
     pub(crate) namespace: Option<String>,
     /// Every release received, most urgent first.
@@ -140,6 +145,7 @@ impl App {
             keymap,
             theme,
             context,
+            switching: None,
             namespace,
             rows: Vec::new(),
             loaded: false,

@@ -42,11 +42,19 @@ pub enum Msg {
     Alerts(Result<Vec<Alert>, String>),
     /// What an autopilot this console runs did (release `namespace/name`).
     Autopilot(String, PilotEvent),
+    /// The context `Effect::SwitchContext` asked for answered: the shell's client,
+    /// watchers and actions now point at it.
+    Connected(String),
+    /// The context `Effect::SwitchContext` asked for did not answer (or does not
+    /// exist), with why: the shell still points at the old one.
+    ContextFailed(String, String),
 }
 
 /// A plan to confirm, as `Msg::Preview` brings it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preview {
+    /// The context the plan was made and dry-run on: the only one it may be applied on.
+    pub context: String,
     pub plan: Plan,
     /// The server-side dry run's verdict: Ok, or the API's message.
     pub dry_run: Result<(), String>,
@@ -81,6 +89,8 @@ pub enum Effect {
     LoadEvents(String),
     /// Watch one namespace, or all of them (`None`).
     SwitchNamespace(Option<String>),
+    /// Connect to another kubeconfig context, keeping the current one until the new
+    /// one answers; then send `Msg::Connected` (or `Msg::ContextFailed`).
     SwitchContext(String),
     /// Plan a verb on a release (`namespace/name`), dry-run it on the server,
     /// and send `Msg::Preview` (or `Msg::Refused`).

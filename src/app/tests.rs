@@ -156,6 +156,8 @@ fn ctx_command_switches_context_and_forgets_the_cluster() {
     type_text(&mut app, "ctx prod-eu");
     let (effects, _) = app.update(key(KeyCode::Enter));
     assert_eq!(effects, [Effect::SwitchContext("prod-eu".into())]);
+    // Once the new context answered (see context_tests for before).
+    app.update(Msg::Connected("prod-eu".into()));
     assert_eq!(app.context, "prod-eu");
     assert!(app.rows.is_empty() && !app.loaded && app.watched.is_empty());
 }

@@ -49,6 +49,18 @@ impl App {
             }
             Msg::Alerts(firing) => (Vec::new(), self.on_alerts(firing)),
             Msg::Autopilot(key, event) => (Vec::new(), self.on_pilot_event(key, event)),
+            Msg::Connected(context) => self.on_connected(context),
+            Msg::ContextFailed(context, why) => {
+                if self.switching.as_deref() != Some(context.as_str()) {
+                    return (Vec::new(), false);
+                }
+                self.switching = None;
+                self.status = Some(format!(
+                    "cannot switch to context {context}: {why}; still on {}",
+                    self.context
+                ));
+                (Vec::new(), true)
+            }
         }
     }
 
@@ -93,6 +105,36 @@ impl App {
                     .iter()
                     .any(|r| !self.alerts_about(&r.release).is_empty()),
         };
+    }
+
+    /// The new context answered: only now does everything shown (and every action
+    /// key) move to it. A plan waiting for a yes was made on the old one: it goes.
+    fn on_connected(&mut self, context: String) -> (Vec<Effect>, bool) {
+        if self.switching.as_deref() != Some(context.as_str()) {
+            return (Vec::new(), false);
+        }
+        self.switching = None;
+        let mut effects = Vec::new();
+        if let Some(confirm) = self.confirm.take()
+            && matches!(confirm.asked, super::Asked::Plan(_))
+        {
+            effects.push(Effect::Cancel);
+        }
+        self.status = Some(format!("switched to context {context}"));
+        self.context = context;
+        // Another cluster: nothing shown so far belongs to it.
+        self.rows.clear();
+        self.loaded = false;
+        self.detail = None;
+        self.help = None;
+        self.prompt = None;
+        self.watch = WatchStatus::Connected;
+        self.watched.clear();
+        self.skipped.clear();
+        self.verdicts.clear();
+        self.note_extras();
+        self.refilter_keeping(None);
+        (effects, true)
     }
 
     fn set_watch(&mut self, status: WatchStatus) -> bool {

@@ -7,12 +7,17 @@ use color_eyre::eyre::{Result, eyre};
 use kube::Client;
 use kube::api::{Api, DynamicObject, ListParams};
 
+use super::connect::describe;
 use super::discover::Objects;
 use super::sources::{self, Served};
 
 /// Everything of the served kinds, in `namespace` or all namespaces, and a note per kind
 /// that could not be read (not installed, forbidden).
 pub async fn fetch(client: &Client, namespace: Option<&str>) -> Result<(Objects, Vec<String>)> {
+    // A server that does not answer fails once, in words, rather than once per kind.
+    super::connect::probe(client)
+        .await
+        .map_err(|why| eyre!("cannot list deployments: {why}"))?;
     let (served, mut notes) = sources::resolve(client).await;
     let mut objects = Objects::default();
     for Served { source, resource } in served {
@@ -37,9 +42,9 @@ pub async fn fetch(client: &Client, namespace: Option<&str>) -> Result<(Objects,
                 notes.push(format!("{}: forbidden ({})", source.plural, status.message));
             }
             Err(error) if source.slot == sources::Slot::Deployments => {
-                return Err(eyre!("cannot list deployments: {error}"));
+                return Err(eyre!("cannot list deployments: {}", describe(&error)));
             }
-            Err(error) => notes.push(format!("{}: {error}", source.plural)),
+            Err(error) => notes.push(format!("{}: {}", source.plural, describe(&error))),
         }
     }
     Ok((objects, notes))

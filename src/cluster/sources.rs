@@ -86,8 +86,11 @@ pub struct Served {
 pub async fn resolve(client: &Client) -> (Vec<Served>, Vec<String>) {
     let mut served = Vec::new();
     let mut skipped = Vec::new();
-    for source in SOURCES {
-        match pick_version(client, source).await {
+    // Asked together: on a slow server the wait is one answer's, not one per group.
+    let picked =
+        futures::future::join_all(SOURCES.iter().map(|source| pick_version(client, source))).await;
+    for (source, picked) in SOURCES.iter().zip(picked) {
+        match picked {
             Ok(Some(version)) => {
                 let gvk = GroupVersionKind::gvk(source.group, &version, source.kind);
                 let resource = ApiResource::from_gvk_with_plural(&gvk, source.plural);
@@ -125,7 +128,12 @@ async fn pick_version(client: &Client, source: &Source) -> Result<Option<String>
         Ok(group) => group,
         Err(kube::Error::Discovery(_)) => return Ok(None),
         Err(kube::Error::Api(status)) if status.code == 404 => return Ok(None),
-        Err(error) => return Err(format!("discovery failed: {error}")),
+        Err(error) => {
+            return Err(format!(
+                "discovery failed: {}",
+                super::connect::describe(&error)
+            ));
+        }
     };
     let served: Vec<String> = group.versions().map(str::to_string).collect();
     let preferred = group.preferred_version_or_latest().to_string();

@@ -2,7 +2,7 @@
 //! LIST), the objects kept as they arrive, and release recognition re-run shortly after
 //! a change (once for a burst of changes).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,12 +36,19 @@ pub enum Update {
 /// How long recognition waits after a change for more changes to arrive with it.
 const SETTLE: Duration = Duration::from_millis(100);
 
+/// How long a broken watch waits before it lists and watches again: doubling from the
+/// first to the last, back to the first once a list went through.
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(8);
+
 type Key = (String, String);
 
 #[derive(Default)]
 struct Shared {
     objects: HashMap<usize, HashMap<Key, Arc<Value>>>,
-    broken: HashMap<String, String>,
+    /// Why each broken kind is, by kind: ordered, so that the header names the same
+    /// one from one retry to the next rather than flickering between them.
+    broken: BTreeMap<String, String>,
 }
 
 fn key(object: &DynamicObject) -> Key {
@@ -57,6 +64,20 @@ pub fn spawn(
     updates: mpsc::UnboundedSender<Update>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // Until the server answers, the header says why, and it is asked again.
+        let mut delay = RETRY_FIRST;
+        let mut failed = false;
+        while let Err(why) = super::connect::probe(&client).await {
+            failed = true;
+            if updates.send(Update::Broken(Some(why))).is_err() {
+                return;
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(RETRY_MAX);
+        }
+        if failed && updates.send(Update::Broken(None)).is_err() {
+            return;
+        }
         let (served, skipped) = sources::resolve(&client).await;
         let watched = served.iter().map(|s| s.source.plural.to_string()).collect();
         if updates.send(Update::Kinds { watched, skipped }).is_err() {
@@ -134,6 +155,10 @@ async fn recognise(
     }
 }
 
+/// Watches one kind for as long as the console runs. After any error it lists and
+/// watches afresh (after a pause): a watch that merely resumes says nothing when it
+/// succeeds, so only a completed list (or a change) proves the kind healthy again, and
+/// a server that came back with other objects is seen as it now is.
 async fn watch_kind(
     index: usize,
     served: Served,
@@ -147,51 +172,77 @@ async fn watch_kind(
     if let Some(labels) = served.source.labels {
         config = config.labels(labels);
     }
-    let stream = watcher(api, config)
-        .default_backoff()
-        .modify(|object| object.managed_fields_mut().clear());
-    futures::pin_mut!(stream);
-    // A relist arrives as Init, InitApply..., InitDone: the new set replaces the old.
-    let mut relisting: Option<HashMap<Key, Arc<Value>>> = None;
-    while let Some(event) = stream.next().await {
+    let mut delay = RETRY_FIRST;
+    loop {
+        let stream = watcher(api.clone(), config.clone())
+            .modify(|object| object.managed_fields_mut().clear());
+        futures::pin_mut!(stream);
+        // A list arrives as Init, InitApply..., InitDone: the new set replaces the old.
+        let mut relisting: Option<HashMap<Key, Arc<Value>>> = None;
+        while let Some(event) = stream.next().await {
+            if updates.is_closed() {
+                return;
+            }
+            let mut shared_state = shared.lock().unwrap_or_else(|p| p.into_inner());
+            let failed = match event {
+                Ok(event) => {
+                    let kept = shared_state.objects.entry(index).or_default();
+                    // Init comes before the list is even asked for: it proves nothing.
+                    let answered = !matches!(event, watcher::Event::Init);
+                    match event {
+                        watcher::Event::Init => relisting = Some(HashMap::new()),
+                        watcher::Event::InitApply(object) => {
+                            if let Some(set) = relisting.as_mut() {
+                                set.insert(key(&object), as_value(object, &served.resource));
+                            }
+                        }
+                        watcher::Event::InitDone => {
+                            if let Some(set) = relisting.take() {
+                                *kept = set;
+                            }
+                            delay = RETRY_FIRST;
+                        }
+                        watcher::Event::Apply(object) => {
+                            kept.insert(key(&object), as_value(object, &served.resource));
+                        }
+                        watcher::Event::Delete(object) => {
+                            kept.remove(&key(&object));
+                        }
+                    }
+                    if answered && relisting.is_none() {
+                        shared_state.broken.remove(kind);
+                    }
+                    false
+                }
+                Err(error) => {
+                    shared_state.broken.insert(kind.to_string(), worded(&error));
+                    true
+                }
+            };
+            drop(shared_state);
+            if relisting.is_none() || failed {
+                changed.notify_one();
+            }
+            if failed {
+                break;
+            }
+        }
         if updates.is_closed() {
             return;
         }
-        let mut shared_state = shared.lock().unwrap_or_else(|p| p.into_inner());
-        match event {
-            Ok(event) => {
-                shared_state.broken.remove(kind);
-                let kept = shared_state.objects.entry(index).or_default();
-                match event {
-                    watcher::Event::Init => relisting = Some(HashMap::new()),
-                    watcher::Event::InitApply(object) => {
-                        if let Some(set) = relisting.as_mut() {
-                            set.insert(key(&object), as_value(object, &served.resource));
-                        }
-                    }
-                    watcher::Event::InitDone => {
-                        if let Some(set) = relisting.take() {
-                            *kept = set;
-                        }
-                    }
-                    watcher::Event::Apply(object) => {
-                        kept.insert(key(&object), as_value(object, &served.resource));
-                    }
-                    watcher::Event::Delete(object) => {
-                        kept.remove(&key(&object));
-                    }
-                }
-            }
-            Err(error) => {
-                shared_state
-                    .broken
-                    .insert(kind.to_string(), error.to_string());
-            }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(RETRY_MAX);
+    }
+}
+
+/// A watcher error in words: the transport failure under it as `connect` words it.
+fn worded(error: &watcher::Error) -> String {
+    use kube::runtime::watcher::Error;
+    match error {
+        Error::InitialListFailed(e) | Error::WatchStartFailed(e) | Error::WatchFailed(e) => {
+            super::connect::describe(e)
         }
-        drop(shared_state);
-        if relisting.is_none() {
-            changed.notify_one();
-        }
+        other => other.to_string(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! updates and ticks into messages for `app::App`, and the effects it asks for.
 
 mod pilots;
+pub mod terminal;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,6 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::Event as KubeEvent;
 use kube::Client;
 use kube::api::{Api, ListParams};
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::actions::apply::Executor;
@@ -49,6 +49,9 @@ pub struct Start {
 /// The watchers of one cluster and namespace; dropping this stops them.
 struct Watching {
     updates: mpsc::UnboundedReceiver<watch::Update>,
+    /// False once the watchers' channel closed: it is no longer polled (it would
+    /// answer `None` at once, for ever).
+    open: bool,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -56,7 +59,11 @@ impl Watching {
     fn start(client: &Client, namespace: Option<String>) -> Watching {
         let (tx, updates) = mpsc::unbounded_channel();
         let task = watch::spawn(client.clone(), namespace, Settings::default(), tx);
-        Watching { updates, task }
+        Watching {
+            updates,
+            open: true,
+            task,
+        }
     }
 }
 
@@ -66,48 +73,103 @@ impl Drop for Watching {
     }
 }
 
+/// The cluster the console looks at and acts on: its client, its context's name, and
+/// who we are there (asked once, in a task: never awaited in the loop).
+#[derive(Clone)]
+pub(crate) struct Cluster {
+    pub client: Client,
+    pub context: String,
+    executor: Arc<tokio::sync::OnceCell<Arc<Executor>>>,
+}
+
+impl Cluster {
+    fn new(client: Client, context: String) -> Cluster {
+        Cluster {
+            client,
+            context,
+            executor: Arc::default(),
+        }
+    }
+
+    /// The executor for this cluster, made on first use (it asks the API who we are).
+    pub async fn executor(&self) -> Arc<Executor> {
+        self.executor
+            .get_or_init(|| async {
+                Arc::new(Executor::new(self.client.clone(), &self.context).await)
+            })
+            .await
+            .clone()
+    }
+}
+
+/// What a context switch found: the new context's client, or why there is none.
+type Switched = (String, Result<Client, String>);
+
 fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
-/// Runs the console until the user quits or a signal (SIGTERM, SIGHUP) arrives; the
-/// terminal is restored in every case, panics included (ratatui's hook).
+/// Runs the console until the user quits or a signal ends it; the terminal is restored
+/// in every case: on quit, on error, on each terminating signal (then the error is
+/// `terminal::Ended`, exit 128 + its number), and on panic (the hook below).
 pub async fn run(mut app: App, start: Start) -> Result<()> {
-    let mut terminal = ratatui::try_init().wrap_err("opening the terminal")?;
+    // Signals first: from here on none of them leaves the terminal raw.
+    let mut signals = terminal::signals().wrap_err("installing the signal handlers")?;
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = terminal::restore();
+        previous(info);
+    }));
+    let mut console = match terminal::open() {
+        Ok(console) => console,
+        Err(error) => {
+            let _ = terminal::restore();
+            return Err(error).wrap_err("opening the terminal");
+        }
+    };
     let mut pilots = Pilots::default();
-    let result = event_loop(&mut terminal, &mut app, start, &mut pilots).await;
-    // However the console ends, its autopilots stop between two steps and let go of
-    // their Leases.
+    let ended = event_loop(&mut console, &mut app, start, &mut pilots, &mut signals).await;
+    // The terminal first: whatever the network does, the operator gets it back now.
+    let restored = terminal::restore();
+    drop(console);
+    // Then its autopilots stop between two steps and let go of their Leases.
     pilots.stop_all().await;
-    ratatui::try_restore().wrap_err("restoring the terminal")?;
-    result
+    restored.wrap_err("restoring the terminal")?;
+    // Made only now: with RUST_BACKTRACE set, a report takes a second to capture its
+    // backtrace, and the terminal must not wait for it.
+    match ended? {
+        Some(signal) => Err(signal.into()),
+        None => Ok(()),
+    }
 }
 
 async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+    terminal: &mut terminal::Console,
     app: &mut App,
     start: Start,
     pilots: &mut Pilots,
-) -> Result<()> {
+    signals: &mut mpsc::UnboundedReceiver<terminal::Signalled>,
+) -> Result<Option<terminal::Ended>> {
     let Start {
         connector,
         feed,
         alertmanager,
-        mut client,
-        mut context,
+        client,
+        context,
         namespace,
     } = start;
-    let mut terminate =
-        signal(SignalKind::terminate()).wrap_err("installing the SIGTERM handler")?;
-    let mut hangup = signal(SignalKind::hangup()).wrap_err("installing the SIGHUP handler")?;
+    let mut cluster = Cluster::new(client, context);
+    // A context switch in flight: its name, and the task trying it.
+    let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<Switched>();
+    let mut switching: Option<(String, tokio::task::JoinHandle<()>)> = None;
     let mut keys = EventStream::new();
-    let mut watching = Watching::start(&client, namespace);
+    let mut watching = Watching::start(&cluster.client, namespace);
     let (events_tx, mut events_rx) = mpsc::unbounded_channel::<Msg>();
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     let mut objects: Arc<Objects> = Arc::new(Objects::default());
-    let mut executor: Option<Arc<Executor>> = None;
-    // The plan the confirmation popup shows, applied on `Effect::Apply`.
-    let mut pending: Option<Plan> = None;
+    // The plan the confirmation popup shows and the context it was made on, applied
+    // on `Effect::Apply`.
+    let mut pending: Option<(String, Plan)> = None;
     // Health: what the app last asked for, the versions to ask about, the one refresh in flight.
     let mut wanted = metrics_request(app.metrics_request());
     let mut version_keys: Vec<VersionKey> = Vec::new();
@@ -117,6 +179,7 @@ async fn event_loop(
     if let Feed::Off(reason) = feed.as_ref() {
         app.update(Msg::MetricsUnavailable(reason.clone()));
     }
+    // Clamped: the size the terminal draws at.
     let size = terminal.size().wrap_err("reading the terminal size")?;
     app.update(Msg::Resize(size.width, size.height));
     app.update(Msg::Now(now()));
@@ -125,12 +188,15 @@ async fn event_loop(
         let msg = tokio::select! {
             event = keys.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Msg::Key(key),
-                Some(Ok(Event::Resize(width, height))) => Msg::Resize(width, height),
+                Some(Ok(Event::Resize(width, height))) => {
+                    let (width, height) = terminal::clamp(width, height);
+                    Msg::Resize(width, height)
+                }
                 Some(Ok(_)) => continue,
                 Some(Err(error)) => return Err(error).wrap_err("reading the terminal"),
-                None => return Ok(()),
+                None => return Ok(None),
             },
-            update = watching.updates.recv() => match update {
+            update = watching.updates.recv(), if watching.open => match update {
                 Some(watch::Update::Releases(releases, seen)) => {
                     objects = seen;
                     version_keys = releases.iter().flat_map(|r| r.versions.iter().map(move |v| metrics::key_of(r, v))).collect();
@@ -139,13 +205,36 @@ async fn event_loop(
                 Some(watch::Update::Kinds { watched, skipped }) => Msg::WatchedKinds(watched, skipped),
                 Some(watch::Update::Broken(None)) => Msg::Watch(WatchStatus::Connected),
                 Some(watch::Update::Broken(Some(reason))) => Msg::Watch(WatchStatus::Reconnecting(reason)),
-                None => Msg::Watch(WatchStatus::Reconnecting("the watchers stopped".into())),
+                None => {
+                    watching.open = false;
+                    Msg::Watch(WatchStatus::Reconnecting("the watchers stopped".into()))
+                }
             },
             Some(msg) = events_rx.recv() => {
                 if let Msg::Preview(preview) = &msg {
-                    pending = Some(preview.plan.clone());
+                    pending = Some((preview.context.clone(), preview.plan.clone()));
                 }
                 msg
+            }
+            Some((name, result)) = switch_rx.recv() => {
+                // Only the latest switch asked for counts.
+                if switching.as_ref().is_none_or(|(wanted, _)| *wanted != name) {
+                    continue;
+                }
+                switching = None;
+                match result {
+                    Ok(client) => {
+                        // Everything moves at once, before the app hears of it: the
+                        // client, who we are, the watchers, and no plan of the old one.
+                        cluster = Cluster::new(client, name.clone());
+                        pending = None;
+                        objects = Arc::default();
+                        version_keys.clear();
+                        watching = Watching::start(&cluster.client, app.namespace.clone());
+                        Msg::Connected(name)
+                    }
+                    Err(why) => Msg::ContextFailed(name, why),
+                }
             }
             _ = ticks.tick() => Msg::Now(now()),
             _ = refresh_ticks.tick(), if !matches!(feed.as_ref(), Feed::Off(_)) => {
@@ -161,16 +250,26 @@ async fn event_loop(
                 }
                 continue;
             }
-            _ = terminate.recv() => return Ok(()),
-            _ = hangup.recv() => return Ok(()),
+            Some(signalled) = signals.recv() => match signalled {
+                terminal::Signalled::End(ended) => return Ok(Some(ended)),
+                terminal::Signalled::Suspend => {
+                    terminal::suspend().wrap_err("suspending")?;
+                    continue;
+                }
+                terminal::Signalled::Resume => {
+                    terminal::reenter(terminal).wrap_err("resuming")?;
+                    terminal.draw(|frame| crate::ui::render(frame, app))?;
+                    continue;
+                }
+            },
         };
         let (effects, redraw) = app.update(msg);
         for effect in effects {
             match effect {
-                Effect::Quit => return Ok(()),
+                Effect::Quit => return Ok(None),
                 Effect::LoadEvents(key) => {
                     if let Some(release) = app.release(&key).cloned() {
-                        let (client, tx) = (client.clone(), events_tx.clone());
+                        let (client, tx) = (cluster.client.clone(), events_tx.clone());
                         tokio::spawn(async move {
                             let msg = match recent_events(&client, &release).await {
                                 Ok(lines) => Msg::Events(key, lines),
@@ -186,12 +285,12 @@ async fn event_loop(
                     };
                     match actions::plan(release, &objects, verb, &Options::default()) {
                         Err(refusal) => {
-                            app.update(Msg::Refused(key, verb, refusal.reason));
+                            let _ = events_tx.send(Msg::Refused(key, verb, refusal.reason));
                         }
                         Ok(plan) => {
-                            let executor = executor_for(&mut executor, &client, &context).await;
-                            let tx = events_tx.clone();
+                            let (cluster, tx) = (cluster.clone(), events_tx.clone());
                             tokio::spawn(async move {
+                                let executor = cluster.executor().await;
                                 let msg = match executor.authorize(&plan).await {
                                     Err(failure) => Msg::Refused(key, verb, failure.to_string()),
                                     Ok(()) => {
@@ -199,7 +298,11 @@ async fn event_loop(
                                             .dry_run(&plan)
                                             .await
                                             .map_err(|f| f.to_string());
-                                        Msg::Preview(Preview { plan, dry_run })
+                                        Msg::Preview(Preview {
+                                            context: cluster.context.clone(),
+                                            plan,
+                                            dry_run,
+                                        })
                                     }
                                 };
                                 let _ = tx.send(msg);
@@ -208,23 +311,39 @@ async fn event_loop(
                     }
                 }
                 Effect::Apply => {
-                    if let Some(plan) = pending.take() {
-                        let executor = executor_for(&mut executor, &client, &context).await;
-                        let tx = events_tx.clone();
-                        tokio::spawn(async move {
-                            let text = match executor.apply(&plan).await {
-                                Ok(()) => format!(
-                                    "applied {} on {}: {}",
-                                    plan.verb.as_str(),
-                                    plan.release,
-                                    plan.summary
-                                ),
-                                Err(failure) => {
-                                    format!("{} on {}: {failure}", plan.verb.as_str(), plan.release)
-                                }
-                            };
-                            let _ = tx.send(Msg::Applied(text));
-                        });
+                    match pending.take() {
+                        // Never on another cluster than the one it was planned on.
+                        Some((context, plan)) if context != cluster.context => {
+                            let _ = events_tx.send(Msg::Applied(format!(
+                                "not applied: {} on {} was planned on context {context}, not {}",
+                                plan.verb.as_str(),
+                                plan.release,
+                                cluster.context
+                            )));
+                        }
+                        Some((_, plan)) => {
+                            let (cluster, tx) = (cluster.clone(), events_tx.clone());
+                            tokio::spawn(async move {
+                                let executor = cluster.executor().await;
+                                let text = match executor.apply(&plan).await {
+                                    Ok(()) => format!(
+                                        "applied {} on {}: {}",
+                                        plan.verb.as_str(),
+                                        plan.release,
+                                        plan.summary
+                                    ),
+                                    Err(failure) => {
+                                        format!(
+                                            "{} on {}: {failure}",
+                                            plan.verb.as_str(),
+                                            plan.release
+                                        )
+                                    }
+                                };
+                                let _ = tx.send(Msg::Applied(text));
+                            });
+                        }
+                        None => {}
                     }
                 }
                 Effect::Cancel => pending = None,
@@ -246,8 +365,7 @@ async fn event_loop(
                     };
                     let (namespace, name) = (release.namespace.clone(), release.name.clone());
                     let means = Means {
-                        client: client.clone(),
-                        executor: executor_for(&mut executor, &client, &context).await,
+                        cluster: cluster.clone(),
                         feed: feed.clone(),
                         setup: app.pilot_setup,
                         thresholds: app.thresholds,
@@ -257,23 +375,29 @@ async fn event_loop(
                 }
                 Effect::StopAutopilot(key) => pilots.stop(&key),
                 Effect::SwitchNamespace(namespace) => {
-                    watching = Watching::start(&client, namespace);
+                    watching = Watching::start(&cluster.client, namespace);
                 }
                 Effect::SwitchContext(name) => match &connector {
                     Connector::Fixed(_) => {
-                        app.update(Msg::Status("the demo cluster has a single context".into()));
+                        let why =
+                            format!("the demo cluster has a single context, {}", cluster.context);
+                        let _ = events_tx.send(Msg::ContextFailed(name, why));
                     }
-                    Connector::Kubeconfig => match connect::from_kubeconfig(Some(&name)).await {
-                        Ok((new_client, new_context)) => {
-                            client = new_client;
-                            context = new_context;
-                            executor = None;
-                            watching = Watching::start(&client, None);
+                    Connector::Kubeconfig => {
+                        if let Some((_, task)) = switching.take() {
+                            task.abort();
                         }
-                        Err(error) => {
-                            app.update(Msg::Status(format!("{error:#}")));
-                        }
-                    },
+                        let tx = switch_tx.clone();
+                        let wanted = name.clone();
+                        let task = tokio::spawn(async move {
+                            let result = match connect::from_kubeconfig(Some(&wanted)).await {
+                                Err(error) => Err(format!("{error:#}")),
+                                Ok((client, _)) => connect::probe(&client).await.map(|()| client),
+                            };
+                            let _ = tx.send((wanted, result));
+                        });
+                        switching = Some((name, task));
+                    }
                 },
             }
         }
@@ -315,20 +439,6 @@ fn refresh(
         let snapshot = feed.refresh(&keys, request).await;
         let _ = tx.send(Msg::Metrics(snapshot));
     })
-}
-
-/// The executor for the current cluster, made on first use (it asks the API who we are).
-async fn executor_for(
-    slot: &mut Option<Arc<Executor>>,
-    client: &Client,
-    context: &str,
-) -> Arc<Executor> {
-    if let Some(executor) = slot {
-        return executor.clone();
-    }
-    let executor = Arc::new(Executor::new(client.clone(), context).await);
-    *slot = Some(executor.clone());
-    executor
 }
 
 /// The newest Events of a release's objects (one LIST in its namespace, read on demand).

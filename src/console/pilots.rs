@@ -5,11 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kube::Client;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::actions::apply::Executor;
 use crate::alerts::alertmanager::Alertmanager;
 use crate::analysis::Thresholds;
 use crate::app::{Ending, Msg, PilotEvent, PilotSetup};
@@ -30,8 +28,8 @@ struct Running {
 
 /// What an autopilot needs besides its release.
 pub struct Means {
-    pub client: Client,
-    pub executor: Arc<Executor>,
+    /// The cluster it drives on; who we are there is asked in the autopilot's task.
+    pub cluster: super::Cluster,
     pub feed: Arc<Feed>,
     pub setup: PilotSetup,
     pub thresholds: Thresholds,
@@ -68,13 +66,14 @@ impl Pilots {
                 let _ = tx.send(Msg::Autopilot(task_key.clone(), event));
             };
             let Means {
-                client,
-                executor,
+                cluster,
                 feed,
                 setup,
                 thresholds,
                 critical_alerts,
             } = means;
+            let client = cluster.client.clone();
+            let executor = cluster.executor().await;
             let holder = lease::identity(executor.user());
             let acquired = Lease::acquire(
                 client.clone(),

@@ -73,6 +73,18 @@ fn popup(app: &App, confirm: &Confirm, body: Rect) -> Popup {
     let text = usize::from(width.saturating_sub(4));
     let theme = &app.theme;
     let mut footer = vec![Line::raw("")];
+    // The cluster the yes acts on, named where the yes is given.
+    let context = match &confirm.asked {
+        Asked::Plan(preview) => preview.context.as_str(),
+        Asked::Autopilot { .. } => app.context.as_str(),
+    };
+    footer.push(Line::from(vec![
+        Span::styled(" on context ", theme.style(Slot::Muted)),
+        Span::styled(
+            fit(context, text.saturating_sub(12)),
+            theme.style(Slot::Header),
+        ),
+    ]));
     let plan = match &confirm.asked {
         Asked::Plan(preview) => {
             footer.extend(verdict(&preview.dry_run, text, theme));

@@ -612,3 +612,59 @@ fn alertmanager_binary() -> std::path::PathBuf {
         .find(|candidate| candidate.is_file())
         .expect("neither prometheus-alertmanager nor alertmanager is on PATH")
 }
+
+impl Demo {
+    /// Starts a new demo (extra arguments `args`) serving on the same address and
+    /// writing the same kubeconfig, after `stop`: to a client, the API came back.
+    pub fn serve_again(&mut self, args: &[&str]) {
+        let addr = self.url.trim_start_matches("http://").to_string();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kshift"))
+            .args(["demo", "--headless", "--serve", &addr, "--kubeconfig-out"])
+            .arg(&self.kubeconfig)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start kshift demo again");
+        let stdout = child.stdout.take().expect("stdout");
+        let serving = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.starts_with("serving the Kubernetes API on "));
+        assert!(serving, "kshift demo did not serve again on {addr}");
+        self.child = child;
+    }
+}
+
+/// A server that accepts connections and never answers on them (nor closes them):
+/// what a hung API server or a black-holing proxy looks like to a client. Its URL.
+pub fn silent_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a silent server");
+    let url = format!(
+        "http://{}",
+        listener.local_addr().expect("the silent server's address")
+    );
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().map_while(Result::ok) {
+            held.push(stream);
+        }
+    });
+    url
+}
+
+/// The pane's terminal settings, as `stty -a` reads them on its tty.
+pub fn stty(tmux: &Tmux) -> String {
+    let tty = tmux.format("#{pane_tty}");
+    let output = Command::new("stty")
+        .args(["-a", "-F", &tty])
+        .output()
+        .expect("stty");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Whether `stty -a` shows cooked mode: line editing and echo on.
+pub fn cooked(stty: &str) -> bool {
+    let flags: Vec<&str> = stty.split_whitespace().collect();
+    flags.contains(&"icanon") && flags.contains(&"echo")
+}
