@@ -14,5 +14,6 @@ pub mod demo;
 pub mod input;
 pub mod metrics;
 pub mod model;
+pub mod output;
 pub mod screenshot;
 pub mod ui;

@@ -148,15 +148,9 @@ pub fn alertmanager(cli: &Cli, config: &Config) -> Result<Option<Alertmanager>> 
         .transpose()
 }
 
-/// Writes a command's output to stdout. A reader that stops early (`| head`) is no
-/// error: the rest of the output is not wanted.
-pub fn print_out(bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
+/// Writes a command's output to stdout, sanitised (see `crate::output`).
+pub fn print_out(text: &str) -> Result<()> {
+    crate::output::stdout(text)
 }
 
 /// The window verdicts are computed over when neither a flag nor the config says.
@@ -191,12 +185,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Completions { shell }) => {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "kshift", &mut script);
-            print_out(&script)
+            crate::output::stdout_trusted(&script)
         }
         Some(Command::Man) => {
             let mut page = Vec::new();
             clap_mangen::Man::new(Cli::command()).render(&mut page)?;
-            print_out(&page)
+            crate::output::stdout_trusted(&page)
         }
     }
 }
