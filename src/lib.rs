@@ -15,5 +15,6 @@ pub mod input;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod redact;
 pub mod screenshot;
 pub mod ui;

@@ -36,6 +36,7 @@ pub async fn from_kubeconfig(context: Option<&str>) -> Result<(Client, String)> 
     let config = Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .wrap_err_with(|| format!("reading context {name:?} of the kubeconfig"))?;
+    super::errors::set_server(config.cluster_url.to_string().trim_end_matches('/'));
     let client = Client::try_from(config).wrap_err("building the Kubernetes client")?;
     Ok((client, name))
 }
