@@ -4,7 +4,8 @@
 //! the reader's terminal (a new title, the clipboard written with OSC 52, a cleared
 //! screen), bidirectional overrides or zero-width characters; they are shown escaped,
 //! as the console shows them (`crate::ui::sanitize`), never interpreted. JSON escapes
-//! them as `\u` escapes, YAML in a double-quoted (JSON) form.
+//! them as `\u` escapes, YAML in a double-quoted (JSON) form. A URL's credentials are
+//! hidden on the way (`crate::redact`).
 
 use std::io::Write;
 
@@ -13,8 +14,10 @@ use serde::Serialize;
 
 use crate::ui::{needs_escape, sanitize};
 
-/// `text` with every line sanitised; its newlines are kept.
+/// `text` with every line sanitised and the credentials of URLs in it hidden
+/// (`crate::redact`); its newlines are kept.
 pub fn lines(text: &str) -> String {
+    let text = crate::redact::urls_in(text);
     let mut out = String::with_capacity(text.len());
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
@@ -74,7 +77,7 @@ pub fn json(value: &impl Serialize, pretty: bool) -> Result<String> {
         serde_json::to_string(value)
     }
     .wrap_err("writing JSON")?;
-    Ok(escape_json(&text) + "\n")
+    Ok(escape_json(&crate::redact::urls_in(&text)) + "\n")
 }
 
 /// A value as YAML, safe for a terminal. YAML escapes controls only in double-quoted
@@ -82,6 +85,7 @@ pub fn json(value: &impl Serialize, pretty: bool) -> Result<String> {
 /// is written in YAML's flow form instead (JSON, which YAML reads), with `\u` escapes.
 pub fn yaml(value: &impl Serialize) -> Result<String> {
     let text = serde_saphyr::to_string(value).wrap_err("writing YAML")?;
+    let text = crate::redact::urls_in(&text);
     if text.chars().any(|c| c != '\n' && needs_escape(c)) {
         json(value, true)
     } else {

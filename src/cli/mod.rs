@@ -122,7 +122,9 @@ pub fn feed(cli: &Cli, config: &Config, demo: Option<&crate::demo::Cluster>) -> 
             for warning in warnings {
                 tracing::warn!("config: {warning}");
             }
-            let prometheus = Prometheus::new(&url, PROMETHEUS_TIMEOUT)
+            let auth =
+                crate::redact::authorization("prometheus", |key| config.string("metrics", key));
+            let prometheus = Prometheus::with_auth(&url, PROMETHEUS_TIMEOUT, auth)
                 .map_err(|e| color_eyre::eyre::eyre!(e))?;
             Ok(Feed::Prometheus(Box::new(
                 prometheus.with_templates(templates),
@@ -143,7 +145,10 @@ pub fn alertmanager(cli: &Cli, config: &Config) -> Result<Option<Alertmanager>> 
         .as_deref()
         .or(config.alertmanager.as_deref())
         .map(|url| {
-            Alertmanager::new(url, PROMETHEUS_TIMEOUT).map_err(|e| color_eyre::eyre::eyre!(e))
+            let auth =
+                crate::redact::authorization("alertmanager", |key| config.string("alerts", key));
+            Alertmanager::with_auth(url, PROMETHEUS_TIMEOUT, auth)
+                .map_err(|e| color_eyre::eyre::eyre!(e))
         })
         .transpose()
 }

@@ -17,6 +17,7 @@ use super::{Snapshot, Source, VersionKey};
 #[derive(Clone)]
 pub struct Prometheus {
     client: Client,
+    /// The URL as messages show it: credentials hidden.
     url: String,
     timeout: Duration,
     templates: Templates,
@@ -53,22 +54,39 @@ impl Prometheus {
     /// a proxy), with the default templates. Nothing is sent yet; a URL that cannot be
     /// one is refused here, in words.
     pub fn new(url: &str, timeout: Duration) -> Result<Prometheus, String> {
+        Prometheus::with_auth(url, timeout, None)
+    }
+
+    /// As `new`, sending `authorization` (a bearer token or basic credentials from the
+    /// config or the environment: `crate::redact::authorization`) with every query.
+    /// Messages quote the URL with its credentials hidden.
+    pub fn with_auth(
+        url: &str,
+        timeout: Duration,
+        authorization: Option<reqwest::header::HeaderValue>,
+    ) -> Result<Prometheus, String> {
         let url = url.trim();
+        let shown = crate::redact::url(url);
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(value) = authorization {
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .build()
             .map_err(|err| format!("cannot set up HTTP for Prometheus: {}", deepest(&err)))?;
         let client = Client::from(http, url)
-            .map_err(|err| format!("Prometheus URL {url:?} is not a URL: {}", deepest(&err)))?;
+            .map_err(|err| format!("Prometheus URL {shown:?} is not a URL: {}", deepest(&err)))?;
         let base = client.base_url();
         // "localhost:9090" parses as a URL of scheme "localhost": say what is expected.
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
             return Err(format!(
-                "Prometheus URL {url:?} must start with http:// or https:// (e.g. http://localhost:9090)"
+                "Prometheus URL {shown:?} must start with http:// or https:// (e.g. http://localhost:9090)"
             ));
         }
         Ok(Prometheus {
             client,
-            url: url.to_string(),
+            url: shown,
             timeout,
             templates: Templates::default(),
         })

@@ -618,6 +618,8 @@ fn alertmanager_binary() -> std::path::PathBuf {
 pub struct Canned {
     pub url: String,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The head of every request received (request line and headers).
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Canned {
@@ -628,6 +630,8 @@ impl Canned {
         let url = format!("http://{}", listener.local_addr().expect("its address"));
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopped = stop.clone();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let received = requests.clone();
         let head = format!(
             "HTTP/1.1 {status} Canned\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
@@ -648,11 +652,18 @@ impl Canned {
                         Ok(n) => request.extend_from_slice(&buf[..n]),
                     }
                 }
+                if let Ok(mut all) = received.lock() {
+                    all.push(String::from_utf8_lossy(&request).into_owned());
+                }
                 let _ = stream.write_all(head.as_bytes());
                 let _ = stream.write_all(&body);
             }
         });
-        Canned { url, stop }
+        Canned {
+            url,
+            stop,
+            requests,
+        }
     }
 }
 
