@@ -549,12 +549,27 @@ fn undo_of(change: &Change, before: &Value, after: &Value) -> Option<Change> {
     })
 }
 
+/// The most of a server's message kshift quotes.
+const QUOTED_CHARS: usize = 1000;
+
+/// A server's message cut to `QUOTED_CHARS`, saying how much was left out.
+fn clip(message: &str) -> String {
+    match message.char_indices().nth(QUOTED_CHARS) {
+        Some((at, _)) => format!(
+            "{}… ({} more characters not shown)",
+            &message[..at],
+            message[at..].chars().count()
+        ),
+        None => message.to_string(),
+    }
+}
+
 /// What an API error means for a change, in words, quoting the server's message
 /// (sanitised where it is printed). A failed JSON-patch `test` op is a conflict: the
 /// API server answers 422 "testing value ... failed: test failed", the embedded
 /// cluster 422 "... value did not match".
 fn classify(target: &Target, status: &kube::core::Status) -> Failure {
-    let message = &status.message;
+    let message = &clip(&status.message);
     let what = describe(target);
     let webhook = message.contains("admission webhook");
     let test_failed = message.contains("test failed")

@@ -76,7 +76,7 @@ impl Alertmanager {
             "{}/api/v2/alerts?active=true&silenced=false&inhibited=false",
             self.base
         );
-        let response = self
+        let mut response = self
             .http
             .get(url)
             .header("Accept", "application/json")
@@ -84,10 +84,12 @@ impl Alertmanager {
             .await
             .map_err(|err| self.unreachable(&err))?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|err| self.unreachable(&err))?;
+        let body = crate::metrics::prometheus::read_capped(
+            &mut response,
+            crate::metrics::prometheus::MAX_ANSWER_BYTES,
+        )
+        .await
+        .map_err(|err| format!("Alertmanager at {}: {err}", self.shown))?;
         if !status.is_success() {
             return Err(format!(
                 "Alertmanager at {} answered {}{}",
