@@ -1,27 +1,18 @@
 //! Two operators at once: every pair of verbs whose plans have several patches, run
-//! at the same time as two `kshift` processes, many rounds. The release must end in a
-//! state that one of them, or both one after the other, would have left (never half of
-//! a plan), and what each process says must match what happened.
+//! at the same time as two `kshift` processes, many rounds, on every kind whose plans
+//! have several patches (a replica canary: two scales; an Argo Rollout paused by its
+//! spec: a status patch, then the unpause). The release must end in a state that one
+//! of them, or both one after the other, would have left (never half of a plan), and
+//! what each process says must match what happened.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::{Demo, have_tool};
-
-/// The replica canary of the showcase: stable 4 replicas, canary 1.
-const NAMESPACE: &str = "search";
-const RELEASE: &str = "search/search";
-const DEPLOYMENTS: [&str; 2] = ["search-stable", "search-canary"];
-const START: [i64; 2] = [4, 1];
-/// The verbs whose plans scale both Deployments (promote-full is promote here).
-const VERBS: [&str; 4] = ["step", "back", "promote", "rollback"];
-/// Which Deployment each verb scales up first: two verbs that grow different sides
-/// each get their first patch in, and only they can leave half a plan.
-const GROWS_FIRST: [usize; 4] = [1, 0, 1, 0];
-
-type State = [i64; 2];
+use serde_json::{Value, json};
 
 fn rounds() -> usize {
     std::env::var("KSHIFT_RACE_ROUNDS")
@@ -30,10 +21,30 @@ fn rounds() -> usize {
         .unwrap_or(6)
 }
 
+/// A release to race on: how to put it back where it started and read its state.
+trait Subject {
+    fn release(&self) -> &str;
+    fn verbs(&self) -> &[&'static str];
+    /// Back to the start, ready for any verb.
+    fn reset(&self, demo: &Demo);
+    /// Ready for the next verb after one was applied (pods started).
+    fn settle(&self, _demo: &Demo) {}
+    /// What the verbs change, as comparable text.
+    fn state(&self, demo: &Demo) -> String;
+    /// Rounds for a pair: more where half a plan can happen.
+    fn rounds(&self, a: usize, b: usize) -> usize;
+}
+
+/// The showcase's replica canary: stable 4 replicas, canary 1.
+struct Replicas;
+
+const DEPLOYMENTS: [&str; 2] = ["search-stable", "search-canary"];
+const START: [i64; 2] = [4, 1];
+
 /// Desired and ready replicas of both Deployments.
-fn read(demo: &Demo) -> (State, State) {
-    let text = demo.ok(&["get", "deployments", "-n", NAMESPACE, "-o", "json"]);
-    let list: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+fn replicas(demo: &Demo) -> ([i64; 2], [i64; 2]) {
+    let text = demo.ok(&["get", "deployments", "-n", "search", "-o", "json"]);
+    let list: Value = serde_json::from_str(&text).expect("JSON");
     let mut desired = [0; 2];
     let mut ready = [0; 2];
     for item in list["items"].as_array().expect("items") {
@@ -48,63 +59,186 @@ fn read(demo: &Demo) -> (State, State) {
     (desired, ready)
 }
 
-/// Both Deployments back to the start, and ready (verbs refuse versions without ready
-/// pods).
-fn reset(demo: &Demo) {
-    for (name, replicas) in DEPLOYMENTS.iter().zip(START) {
-        demo.ok(&[
-            "scale",
-            "deployment",
-            name,
-            "-n",
-            NAMESPACE,
-            &format!("--replicas={replicas}"),
-        ]);
-    }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while read(demo) != (START, START) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not reset: {:?}",
-            read(demo)
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
+fn wait(what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check() {
+        assert!(Instant::now() < deadline, "{what}: not within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
-fn run(demo: &Demo, verb: &str) -> i32 {
-    let run = demo.kshift(&[verb, RELEASE, "--yes"]);
+impl Subject for Replicas {
+    fn release(&self) -> &str {
+        "search/search"
+    }
+    fn verbs(&self) -> &[&'static str] {
+        &["step", "back", "promote", "rollback"]
+    }
+    fn reset(&self, demo: &Demo) {
+        for (name, count) in DEPLOYMENTS.iter().zip(START) {
+            demo.ok(&[
+                "scale",
+                "deployment",
+                name,
+                "-n",
+                "search",
+                &format!("--replicas={count}"),
+            ]);
+        }
+        wait("reset", || replicas(demo) == (START, START));
+    }
+    fn settle(&self, demo: &Demo) {
+        wait("pods ready", || {
+            let (desired, ready) = replicas(demo);
+            desired == ready
+        });
+    }
+    fn state(&self, demo: &Demo) -> String {
+        format!("{:?}", replicas(demo).0)
+    }
+    fn rounds(&self, a: usize, b: usize) -> usize {
+        // Step and promote scale the canary up first, back and rollback the stable:
+        // two verbs that grow different sides each get their first patch in.
+        let canary_first = |v: usize| v == 0 || v == 2;
+        if canary_first(a) == canary_first(b) {
+            rounds()
+        } else {
+            rounds() * 3
+        }
+    }
+}
+
+/// The showcase's Argo canary at its pause step, paused by its spec too: step,
+/// promote and resume clear the pause condition, then unpause the spec.
+struct Argo {
+    /// The Rollout as it starts, for `kubectl replace` (spec and status).
+    file: String,
+}
+
+impl Argo {
+    fn new(demo: &Demo) -> Argo {
+        demo.ok(&[
+            "patch",
+            "rollout",
+            "payments-api",
+            "-n",
+            "payments",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"paused":true}}"#,
+        ]);
+        let text = demo.ok(&[
+            "get",
+            "rollout",
+            "payments-api",
+            "-n",
+            "payments",
+            "-o",
+            "json",
+        ]);
+        let mut rollout: Value = serde_json::from_str(&text).expect("JSON");
+        if let Some(meta) = rollout["metadata"].as_object_mut() {
+            meta.remove("resourceVersion");
+        }
+        Argo {
+            file: demo.file("rollout.json", &rollout.to_string()),
+        }
+    }
+}
+
+impl Subject for Argo {
+    fn release(&self) -> &str {
+        "payments/payments-api"
+    }
+    fn verbs(&self) -> &[&'static str] {
+        // Resume plans as step does (the pause condition, then the unpause).
+        &["step", "promote-full", "rollback", "undo"]
+    }
+    fn reset(&self, demo: &Demo) {
+        demo.ok(&["replace", "-f", &self.file]);
+        demo.ok(&["replace", "--subresource=status", "-f", &self.file]);
+    }
+    fn state(&self, demo: &Demo) -> String {
+        let text = demo.ok(&[
+            "get",
+            "rollout",
+            "payments-api",
+            "-n",
+            "payments",
+            "-o",
+            "json",
+        ]);
+        let r: Value = serde_json::from_str(&text).expect("JSON");
+        json!({
+            "paused": r["spec"]["paused"],
+            "template": r["spec"]["template"],
+            "abort": r["status"]["abort"],
+            "pauseConditions": r["status"]["pauseConditions"],
+            "controllerPause": r["status"]["controllerPause"],
+            "currentStepIndex": r["status"]["currentStepIndex"],
+            "promoteFull": r["status"]["promoteFull"],
+        })
+        .to_string()
+    }
+    fn rounds(&self, _a: usize, _b: usize) -> usize {
+        rounds().div_ceil(3)
+    }
+}
+
+/// `promote-full` is `promote --full`.
+fn args<'a>(verb: &'a str, release: &'a str) -> Vec<&'a str> {
+    match verb {
+        "promote-full" => vec!["promote", "--full", release, "--yes"],
+        _ => vec![verb, release, "--yes"],
+    }
+}
+
+fn spawn(demo: &Demo, verb: &str, release: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_kshift"))
+        .env("KUBECONFIG", &demo.kubeconfig)
+        .env_remove("RUST_BACKTRACE")
+        .args(args(verb, release))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kshift")
+}
+
+fn run(demo: &Demo, subject: &dyn Subject, verb: &str) {
+    let output = spawn(demo, verb, subject.release())
+        .wait_with_output()
+        .expect("kshift ran");
+    let code = output.status.code().unwrap_or(-1);
     assert!(
-        run.code == 0 || run.code == 3,
-        "{verb}: {}{}",
-        run.stdout,
-        run.stderr
+        code == 0 || code == 3,
+        "{verb}: {}",
+        String::from_utf8_lossy(&output.stderr)
     );
-    run.code
 }
 
 /// Where each verb alone, and each pair one after the other, leaves the release.
-fn legal_states(demo: &Demo) -> BTreeMap<(usize, usize), BTreeSet<State>> {
+fn legal_states(demo: &Demo, subject: &dyn Subject) -> BTreeMap<(usize, usize), BTreeSet<String>> {
+    subject.reset(demo);
+    let start = subject.state(demo);
+    let verbs = subject.verbs();
     let mut after_one = Vec::new();
-    for verb in VERBS {
-        reset(demo);
-        run(demo, verb);
-        after_one.push(read(demo).0);
+    for verb in verbs {
+        subject.reset(demo);
+        run(demo, subject, verb);
+        after_one.push(subject.state(demo));
     }
     let mut legal = BTreeMap::new();
-    for a in 0..VERBS.len() {
-        for b in a..VERBS.len() {
-            let mut states = BTreeSet::from([START, after_one[a], after_one[b]]);
+    for a in 0..verbs.len() {
+        for b in a..verbs.len() {
+            let mut states =
+                BTreeSet::from([start.clone(), after_one[a].clone(), after_one[b].clone()]);
             for (first, second) in [(a, b), (b, a)] {
-                reset(demo);
-                run(demo, VERBS[first]);
-                // The second plans from what the first left, once its pods are ready.
-                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-                while read(demo).0 != read(demo).1 && std::time::Instant::now() < deadline {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                run(demo, VERBS[second]);
-                states.insert(read(demo).0);
+                subject.reset(demo);
+                run(demo, subject, verbs[first]);
+                subject.settle(demo);
+                run(demo, subject, verbs[second]);
+                states.insert(subject.state(demo));
             }
             legal.insert((a, b), states);
         }
@@ -112,43 +246,26 @@ fn legal_states(demo: &Demo) -> BTreeMap<(usize, usize), BTreeSet<State>> {
     legal
 }
 
-#[test]
-fn two_verbs_at_once_never_leave_half_a_plan() {
-    if !have_tool("kubectl") {
-        return;
-    }
-    let demo = Demo::start(&["--scenario", "showcase", "--speed", "20"]);
-    demo.rolled_out();
-    let legal = legal_states(&demo);
-    let mut wrong = Vec::new();
-    let mut undone = 0;
-    let mut total = 0;
+/// Races every pair; what went wrong, in words, and the number of rounds.
+fn race(demo: &Demo, subject: &dyn Subject) -> (Vec<String>, usize, usize) {
+    let legal = legal_states(demo, subject);
+    subject.reset(demo);
+    let start = subject.state(demo);
+    let verbs = subject.verbs();
+    let (mut wrong, mut total, mut undone) = (Vec::new(), 0, 0);
     for (&(a, b), states) in &legal {
-        let rounds = if GROWS_FIRST[a] == GROWS_FIRST[b] {
-            rounds()
-        } else {
-            rounds() * 3
-        };
-        for _ in 0..rounds {
-            reset(&demo);
-            let spawn = |verb: &str| {
-                Command::new(env!("CARGO_BIN_EXE_kshift"))
-                    .env("KUBECONFIG", &demo.kubeconfig)
-                    .env_remove("RUST_BACKTRACE")
-                    .args([verb, RELEASE, "--yes"])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .expect("run kshift")
-            };
-            let (first, second) = (spawn(VERBS[a]), spawn(VERBS[b]));
+        for _ in 0..subject.rounds(a, b) {
+            subject.reset(demo);
+            let (first, second) = (
+                spawn(demo, verbs[a], subject.release()),
+                spawn(demo, verbs[b], subject.release()),
+            );
             let outputs = [
                 first.wait_with_output().expect("kshift ran"),
                 second.wait_with_output().expect("kshift ran"),
             ];
             total += 1;
-            let state = read(&demo).0;
+            let state = subject.state(demo);
             let said: Vec<String> = outputs
                 .iter()
                 .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
@@ -159,25 +276,48 @@ fn two_verbs_at_once_never_leave_half_a_plan() {
                 .collect();
             undone += said.iter().filter(|s| s.contains("then undone")).count();
             let round = format!(
-                "{} & {}: replicas {state:?} (legal: {states:?}), exit codes {codes:?}: {}",
-                VERBS[a],
-                VERBS[b],
+                "{} {} & {}: {state} (legal: {states:?}), exit codes {codes:?}: {}",
+                subject.release(),
+                verbs[a],
+                verbs[b],
                 said.join(" | ")
             );
             if !states.contains(&state) {
                 wrong.push(format!("half-applied: {round}"));
             } else if codes.iter().any(|c| *c != 0 && *c != 3) {
                 wrong.push(format!("neither applied nor refused: {round}"));
-            } else if codes == [3, 3] && state != START {
+            } else if codes == [3, 3] && state != start {
                 wrong.push(format!("both refused, yet the release moved: {round}"));
             }
         }
     }
+    (wrong, total, undone)
+}
+
+#[test]
+fn two_verbs_at_once_never_leave_half_a_plan() {
+    if !have_tool("kubectl") {
+        return;
+    }
+    let demo = Demo::start(&["--scenario", "showcase", "--speed", "20"]);
+    demo.rolled_out();
+    let argo = Argo::new(&demo);
+    let mut wrong = Vec::new();
+    let mut rounds = 0;
+    for subject in [&Replicas as &dyn Subject, &argo] {
+        let (found, total, undone) = race(&demo, subject);
+        eprintln!(
+            "{}: {total} rounds, {} wrong; {undone} plans put back after a later refusal",
+            subject.release(),
+            found.len()
+        );
+        wrong.extend(found);
+        rounds += total;
+    }
     assert!(
         wrong.is_empty(),
-        "{} of {total} rounds:\n{}",
+        "{} of {rounds} rounds:\n{}",
         wrong.len(),
         wrong.join("\n")
     );
-    eprintln!("{total} rounds, all legal; {undone} plans put back after a later refusal");
 }
