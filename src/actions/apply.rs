@@ -340,7 +340,7 @@ impl Executor {
             match self.send(change, false).await {
                 Ok(after) => applied.push(Applied {
                     change,
-                    undo: before.and_then(|before| undo_of(change, &before, &after)),
+                    undo: before.map(|before| undo_of(change, &before, &after)),
                 }),
                 Err(failure) if applied.is_empty() => {
                     return Err(failure.and("; nothing was applied"));
@@ -365,7 +365,9 @@ impl Executor {
         for done in applied.iter().rev() {
             let what = changed_fields(done.change);
             let result = match &done.undo {
-                Some(undo) => self.send(undo, false).await.map(|_| ()),
+                Some(Some(undo)) => self.send(undo, false).await.map(|_| ()),
+                // It changed nothing: nothing to put back.
+                Some(None) => Ok(()),
                 None => Err(Failure::Error(
                     "its earlier values could not be read".into(),
                 )),
@@ -452,11 +454,11 @@ pub fn describe(target: &Target) -> String {
     format!("{} {}/{}", target.kind, target.namespace, target.name)
 }
 
-/// An applied change and the change that puts it back (none when its earlier values
-/// are unknown).
+/// An applied change and the change that puts it back: `None` when its earlier
+/// values could not be read, `Some(None)` when it changed nothing.
 struct Applied<'a> {
     change: &'a Change,
-    undo: Option<Change>,
+    undo: Option<Option<Change>>,
 }
 
 /// `Deployment search/search-v2 spec.replicas 1 -> 3`.
