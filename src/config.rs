@@ -215,6 +215,14 @@ impl Config {
     }
 }
 
+impl Config {
+    /// A string in a section of the config (`[metrics] prometheus_token`), if set.
+    pub fn string(&self, section: &str, key: &str) -> Option<String> {
+        let table: toml::Table = self.text.parse().ok()?;
+        table.get(section)?.get(key)?.as_str().map(str::to_string)
+    }
+}
+
 /// The config's tables, read a value at a time: strings, numbers and booleans are all
 /// read as text by the same parsers the annotations use, so that `0.05` and `"5%"`
 /// mean the same everywhere.

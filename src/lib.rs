@@ -14,5 +14,7 @@ pub mod demo;
 pub mod input;
 pub mod metrics;
 pub mod model;
+pub mod output;
+pub mod redact;
 pub mod screenshot;
 pub mod ui;

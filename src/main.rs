@@ -2,12 +2,16 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use kshift::cli::{Cli, run};
+use kshift::output;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // color-eyre's hooks first, so panics and errors keep their context.
-    if let Err(error) = color_eyre::install() {
-        eprintln!("kshift: {error}");
+    // color-eyre's hooks first, so panics and errors keep their context. No colours
+    // of its own: its report is sanitised like everything on stderr (kshift::output),
+    // which would show its escape sequences as text.
+    let hooks = color_eyre::config::HookBuilder::default().theme(color_eyre::config::Theme::new());
+    if let Err(error) = hooks.install() {
+        output::stderr(&error.to_string());
     }
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("KSHIFT_LOG")
@@ -23,12 +27,15 @@ async fn main() -> ExitCode {
             None => logs.with_writer(std::io::sink).init(),
         }
     } else {
-        logs.with_writer(std::io::stderr).init();
+        // Log messages quote the cluster and the API: sanitised, without colours.
+        logs.with_ansi(false)
+            .with_writer(|| output::LogWriter)
+            .init();
     }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(report) if report.downcast_ref::<kshift::cli::Interrupted>().is_some() => {
-            eprintln!("kshift: {report}");
+            output::stderr(&report.to_string());
             let code = report
                 .downcast_ref::<kshift::cli::Interrupted>()
                 .map_or(1, |stopped| stopped.code);
@@ -47,14 +54,14 @@ async fn main() -> ExitCode {
             ExitCode::from(code)
         }
         Err(report) if report.downcast_ref::<kshift::cli::Refused>().is_some() => {
-            eprintln!("kshift: {report}");
+            output::stderr(&report.to_string());
             ExitCode::from(3)
         }
         Err(report) => {
             if std::env::var_os("RUST_BACKTRACE").is_some() {
-                eprintln!("kshift: {report:?}");
+                output::stderr(&format!("{report:?}"));
             } else {
-                eprintln!("kshift: {report:#}");
+                output::stderr(&format!("{report:#}"));
             }
             ExitCode::from(1)
         }

@@ -651,3 +651,48 @@ async fn two_operators_on_one_release_never_lose_an_update() {
         "applied once, not twice"
     );
 }
+
+#[tokio::test]
+async fn an_invalid_change_is_not_reported_as_a_conflict() {
+    use kshift::actions::apply::{Executor, Failure};
+    use kshift::actions::{Options, Patch, Verb, plan};
+    use kshift::cluster::{discover, fetch};
+
+    let (cluster, client) = cluster();
+    scenario::load_builtin(&cluster, "showcase").expect("showcase loads");
+    let shop: Api<Deployment> = Api::namespaced(client.clone(), "shop");
+    rolled_out(&shop, "reviews-v1").await;
+    rolled_out(&shop, "reviews-v2").await;
+    let (objects, _) = fetch::fetch(&client, Some("shop")).await.unwrap();
+    let releases = discover::discover(&objects, &discover::Settings::default());
+    let reviews = releases
+        .iter()
+        .find(|r| r.name == "reviews")
+        .expect("shop/reviews");
+    let mut step = plan::plan(reviews, &objects, Verb::Step, &Options::default()).unwrap();
+    let executor = Executor::new(client.clone(), "alice").await;
+    // The server answers 422 to a patch that cannot apply: a path that is not there.
+    step.changes[0].patch = Patch::Json(vec![
+        json!({"op": "replace", "path": "/spec/nothing/here", "value": 1}),
+    ]);
+    match executor.dry_run(&step).await {
+        Err(Failure::Invalid(message)) => assert!(
+            message.contains("VirtualService shop/reviews")
+                && message.contains("invalid")
+                && !message.contains("changed since you looked"),
+            "{message}"
+        ),
+        other => panic!("an invalid patch must say so, got {other:?}"),
+    }
+    // A failed `test` op is a conflict, with the values as they are now.
+    step.changes[0].patch = Patch::Json(vec![
+        json!({"op": "test", "path": "/spec/http/0/route/0/weight", "value": 42}),
+    ]);
+    match executor.dry_run(&step).await {
+        Err(Failure::Conflict(message)) => assert!(
+            message.contains("changed since you looked: now spec.http[0].route[1].weight = 10"),
+            "{message}"
+        ),
+        other => panic!("a failed test op is a conflict, got {other:?}"),
+    }
+}

@@ -263,3 +263,42 @@ fn a_reader_that_stops_early_is_no_error() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// An API server that cannot be reached is said in words with its URL: refused, a
+/// name that does not resolve, TLS that fails; exit 1.
+#[test]
+fn an_unreachable_api_says_why_with_its_url() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A plain HTTP server, spoken to in TLS.
+    let plain = common::Canned::start(200, "text/plain", b"hello".to_vec());
+    let plain_url = plain.url.replacen("http://", "https://", 1);
+    let cases = [
+        ("http://user:hunter2@127.0.0.1:1", "refused the connection"),
+        ("http://kshift-test.invalid:80", "does not resolve (DNS)"),
+        (plain_url.as_str(), "TLS connection failed"),
+    ];
+    for (server, words) in cases {
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {server}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: c\n  context: {{cluster: c, user: u}}\ncurrent-context: c\nusers:\n- name: u\n  user: {{token: t}}\n"
+            ),
+        )
+        .expect("kubeconfig");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_kshift"))
+            .env_remove("RUST_BACKTRACE")
+            .env("KUBECONFIG", &kubeconfig)
+            .args(["list"])
+            .output()
+            .expect("run kshift");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{server}: {stderr}");
+        let shown = server.replace("user:hunter2", "***");
+        assert!(
+            stderr.contains(words) && stderr.contains(&format!("the API server at {shown}")),
+            "{server}: {stderr}"
+        );
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+}

@@ -22,18 +22,40 @@ pub const LAST_ACTION: &str = "kshift.dev/last-action";
 /// Why a plan was not (fully) applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
-    /// Someone changed an object since the plan was made: nothing more was sent.
+    /// Someone changed an object since the plan was made (409, a failed `test` op, an
+    /// object gone).
     Conflict(String),
-    /// RBAC (or the demo's `--deny`) forbids a change.
+    /// RBAC (or the demo's `--deny`) forbids a change (403).
     Forbidden(String),
-    /// Anything else the API said.
+    /// An admission webhook denied the change.
+    Denied(String),
+    /// The server found the change invalid (422 other than a failed `test` op).
+    Invalid(String),
+    /// Anything else: the API's other answers, or no answer at all.
     Error(String),
+}
+
+impl Failure {
+    /// The same failure with more said after its message.
+    fn and(self, more: &str) -> Failure {
+        match self {
+            Failure::Conflict(m) => Failure::Conflict(format!("{m}{more}")),
+            Failure::Forbidden(m) => Failure::Forbidden(format!("{m}{more}")),
+            Failure::Denied(m) => Failure::Denied(format!("{m}{more}")),
+            Failure::Invalid(m) => Failure::Invalid(format!("{m}{more}")),
+            Failure::Error(m) => Failure::Error(format!("{m}{more}")),
+        }
+    }
 }
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::Conflict(m) | Failure::Forbidden(m) | Failure::Error(m) => f.write_str(m),
+            Failure::Conflict(m)
+            | Failure::Forbidden(m)
+            | Failure::Denied(m)
+            | Failure::Invalid(m)
+            | Failure::Error(m) => f.write_str(m),
         }
     }
 }
@@ -208,22 +230,36 @@ impl Executor {
         let answer = reviews
             .create(&PostParams::default(), &ask)
             .await
-            .map_err(|e| Failure::Error(format!("asking the API what we may do: {e}")))?;
+            .map_err(|e| {
+                Failure::Error(format!(
+                    "asking the API what we may do: {}",
+                    crate::cluster::errors::unreachable(&e)
+                ))
+            })?;
         Ok(answer.status.is_some_and(|s| s.allowed))
     }
 
     /// Every change checked by the server (`dryRun=All`): nothing is stored.
     pub async fn dry_run(&self, plan: &Plan) -> Result<(), Failure> {
         for change in &plan.changes {
-            self.send(change, true).await.map_err(|f| match f {
-                Failure::Error(m) => Failure::Error(format!("{}: {m}", describe(&change.target))),
-                other => other,
-            })?;
+            self.send(change, true).await?;
         }
         Ok(())
     }
 
-    async fn send(&self, change: &Change, dry_run: bool) -> Result<(), Failure> {
+    /// The object (or its subresource) as it is now.
+    async fn read(&self, change: &Change) -> Result<Value, kube::Error> {
+        let api = api(&self.client, &change.target);
+        let name = &change.target.name;
+        let object = match &change.subresource {
+            Some(sub) => api.get_subresource(sub, name).await?,
+            None => api.get(name).await?,
+        };
+        Ok(serde_json::to_value(object).unwrap_or(Value::Null))
+    }
+
+    /// Sends one change; the object as the server answered it.
+    async fn send(&self, change: &Change, dry_run: bool) -> Result<Value, Failure> {
         let api = api(&self.client, &change.target);
         let params = PatchParams {
             dry_run,
@@ -237,18 +273,19 @@ impl Executor {
             None => api.patch(name, &params, &patch).await,
         };
         match result {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(status))
-                if status.code == 409
-                    || (status.code == 422 && matches!(change.patch, Patch::Json(_))) =>
-            {
-                Err(Failure::Conflict(self.what_changed(change).await))
+            Ok(object) => Ok(serde_json::to_value(object).unwrap_or(Value::Null)),
+            Err(kube::Error::Api(status)) => {
+                let failure = classify(&change.target, &status);
+                match failure {
+                    Failure::Conflict(_) => Err(Failure::Conflict(self.what_changed(change).await)),
+                    other => Err(other),
+                }
             }
-            Err(kube::Error::Api(status)) if status.code == 403 => {
-                Err(Failure::Forbidden(status.message))
-            }
-            Err(kube::Error::Api(status)) => Err(Failure::Error(status.message)),
-            Err(other) => Err(Failure::Error(other.to_string())),
+            Err(other) => Err(Failure::Error(format!(
+                "{}: {}",
+                describe(&change.target),
+                crate::cluster::errors::unreachable(&other)
+            ))),
         }
     }
 
@@ -269,7 +306,7 @@ impl Executor {
             .map(|f| format!("{} = {}", f.field, shown(read_field(&current, &f.field))))
             .collect();
         format!(
-            "{} changed since you looked: now {}; nothing more was applied",
+            "{} changed since you looked: now {}",
             describe(&change.target),
             now.join(", ")
         )
@@ -285,16 +322,75 @@ impl Executor {
     }
 
     /// As `apply`, with the Events' reason and a note after their message given.
+    ///
+    /// A plan is applied whole or not at all: when a later change is refused (someone
+    /// else acted meanwhile), the changes already applied are put back, newest first,
+    /// each by a JSON patch that first tests that its fields still hold what this plan
+    /// set (so nobody's later change is overwritten), and the failure says what was
+    /// applied and what was undone. The traces are written once every change is in.
     pub async fn apply_labelled(&self, plan: &Plan, label: &Label) -> Result<(), Failure> {
+        let mut applied: Vec<Applied> = Vec::new();
+        for change in &plan.changes {
+            // What the fields were, to put them back; a single change needs no undo.
+            let before = if plan.changes.len() > 1 {
+                self.read(change).await.ok()
+            } else {
+                None
+            };
+            match self.send(change, false).await {
+                Ok(after) => applied.push(Applied {
+                    change,
+                    undo: before.map(|before| undo_of(change, &before, &after)),
+                }),
+                Err(failure) if applied.is_empty() => {
+                    return Err(failure.and("; nothing was applied"));
+                }
+                Err(failure) => return Err(failure.and(&self.put_back(&applied).await)),
+            }
+        }
         let mut traced: Vec<&Target> = Vec::new();
         for change in &plan.changes {
-            self.send(change, false).await?;
             if !traced.contains(&&change.target) {
                 traced.push(&change.target);
                 self.trace(plan, change, label).await;
             }
         }
         Ok(())
+    }
+
+    /// Undoes applied changes, newest first; what was applied and undone, in words.
+    async fn put_back(&self, applied: &[Applied<'_>]) -> String {
+        let mut undone = Vec::new();
+        let mut kept = Vec::new();
+        for done in applied.iter().rev() {
+            let what = changed_fields(done.change);
+            let result = match &done.undo {
+                Some(Some(undo)) => self.send(undo, false).await.map(|_| ()),
+                // It changed nothing: nothing to put back.
+                Some(None) => Ok(()),
+                None => Err(Failure::Error(
+                    "its earlier values could not be read".into(),
+                )),
+            };
+            match result {
+                Ok(()) => undone.push(what),
+                Err(failure) => kept.push(format!("{what} (not undone: {failure})")),
+            }
+        }
+        let mut text = String::new();
+        if !undone.is_empty() {
+            text.push_str(&format!(
+                "; already applied and then undone: {}",
+                undone.join("; ")
+            ));
+        }
+        if !kept.is_empty() {
+            text.push_str(&format!(
+                "; already applied and LEFT IN PLACE: {}; the release is half-changed, look at it before acting again",
+                kept.join("; ")
+            ));
+        }
+        text
     }
 
     /// The annotation and the Event; a failure to write them is reported, not fatal:
@@ -358,6 +454,148 @@ pub fn describe(target: &Target) -> String {
     format!("{} {}/{}", target.kind, target.namespace, target.name)
 }
 
+/// An applied change and the change that puts it back: `None` when its earlier
+/// values could not be read, `Some(None)` when it changed nothing.
+struct Applied<'a> {
+    change: &'a Change,
+    undo: Option<Option<Change>>,
+}
+
+/// `Deployment search/search-v2 spec.replicas 1 -> 3`.
+fn changed_fields(change: &Change) -> String {
+    let fields: Vec<String> = change
+        .fields
+        .iter()
+        .map(|f| format!("{} {} -> {}", f.field, f.from, f.to))
+        .collect();
+    format!("{} {}", describe(&change.target), fields.join(", "))
+}
+
+/// A JSON pointer token: `~` and `/` escaped (RFC 6901).
+fn token(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The paths a patch writes (JSON pointers), preconditions left out.
+fn written_paths(patch: &Patch) -> Vec<String> {
+    fn leaves(value: &Value, at: String, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) if !map.is_empty() => {
+                for (key, inner) in map {
+                    leaves(inner, format!("{at}/{}", token(key)), out);
+                }
+            }
+            _ => out.push(at),
+        }
+    }
+    let mut paths = Vec::new();
+    match patch {
+        Patch::Merge(body) => {
+            leaves(body, String::new(), &mut paths);
+            paths.retain(|p| p != "/metadata/resourceVersion");
+        }
+        Patch::Json(ops) => {
+            for op in ops {
+                if matches!(op["op"].as_str(), Some("add" | "replace" | "remove"))
+                    && let Some(path) = op["path"].as_str()
+                    && !paths.iter().any(|p| p == path)
+                {
+                    paths.push(path.to_string());
+                }
+            }
+        }
+    }
+    paths
+}
+
+/// The change that puts back what `change` wrote, from the object before and after
+/// it: a JSON patch that tests every written field still holds what was written, then
+/// restores it (or removes what was added). Its precondition is on the fields, not on
+/// the resourceVersion: controllers write the status of what we change (a Deployment
+/// after a scale) and move the resourceVersion without touching what we wrote.
+fn undo_of(change: &Change, before: &Value, after: &Value) -> Option<Change> {
+    let mut tests = Vec::new();
+    let mut restores = Vec::new();
+    for path in written_paths(&change.patch) {
+        let was = before.pointer(&path);
+        let now = after.pointer(&path);
+        if was == now {
+            continue;
+        }
+        if let Some(now) = now {
+            tests.push(json!({"op": "test", "path": path, "value": now}));
+        }
+        restores.push(match (was, now) {
+            (Some(was), Some(_)) => json!({"op": "replace", "path": path, "value": was}),
+            (Some(was), None) => json!({"op": "add", "path": path, "value": was}),
+            (None, _) => json!({"op": "remove", "path": path}),
+        });
+    }
+    if restores.is_empty() {
+        return None;
+    }
+    tests.extend(restores);
+    Some(Change {
+        target: change.target.clone(),
+        subresource: change.subresource.clone(),
+        patch: Patch::Json(tests),
+        fields: change
+            .fields
+            .iter()
+            .map(|f| super::FieldChange {
+                field: f.field.clone(),
+                from: f.to.clone(),
+                to: f.from.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// The most of a server's message kshift quotes.
+const QUOTED_CHARS: usize = 1000;
+
+/// A server's message cut to `QUOTED_CHARS`, saying how much was left out.
+fn clip(message: &str) -> String {
+    match message.char_indices().nth(QUOTED_CHARS) {
+        Some((at, _)) => format!(
+            "{}… ({} more characters not shown)",
+            &message[..at],
+            message[at..].chars().count()
+        ),
+        None => message.to_string(),
+    }
+}
+
+/// What an API error means for a change, in words, quoting the server's message
+/// (sanitised where it is printed). A failed JSON-patch `test` op is a conflict: the
+/// API server answers 422 "testing value ... failed: test failed", the embedded
+/// cluster 422 "... value did not match".
+fn classify(target: &Target, status: &kube::core::Status) -> Failure {
+    let message = &clip(&status.message);
+    let what = describe(target);
+    let webhook = message.contains("admission webhook");
+    let test_failed = message.contains("test failed")
+        || message.contains("testing value")
+        || message.contains("value did not match");
+    match status.code {
+        409 => Failure::Conflict(format!("{what}: conflict: {message}")),
+        404 => Failure::Conflict(format!("{what}: gone: {message}")),
+        422 if test_failed => Failure::Conflict(format!("{what}: {message}")),
+        _ if webhook => Failure::Denied(format!(
+            "{what}: denied by an admission webhook ({}): {message}",
+            status.code
+        )),
+        403 => Failure::Forbidden(format!("{what}: forbidden: {message}")),
+        422 => Failure::Invalid(format!(
+            "{what}: the server rejected the change as invalid: {message}"
+        )),
+        code => Failure::Error(format!(
+            "{what}: the API answered {code} {}: {message}",
+            status.reason
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +617,150 @@ mod tests {
         );
         assert_eq!(read_field(&object, "spec.nothing"), None);
         assert_eq!(shown(None), "(none)");
+    }
+}
+
+#[cfg(test)]
+mod undo_tests {
+    use super::*;
+    use crate::actions::FieldChange;
+
+    fn change(patch: Patch, subresource: Option<&str>) -> Change {
+        Change {
+            target: Target {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                plural: "deployments".into(),
+                namespace: "search".into(),
+                name: "search-canary".into(),
+            },
+            subresource: subresource.map(str::to_string),
+            patch,
+            fields: vec![FieldChange {
+                field: "spec.replicas".into(),
+                from: "1".into(),
+                to: "3".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_scale_is_put_back_only_while_it_still_holds() {
+        let scale = change(
+            Patch::Merge(json!({"metadata": {"resourceVersion": "7"}, "spec": {"replicas": 3}})),
+            Some("scale"),
+        );
+        let before = json!({"metadata": {"resourceVersion": "7"}, "spec": {"replicas": 1}});
+        let after = json!({"metadata": {"resourceVersion": "8"}, "spec": {"replicas": 3}});
+        let undo = undo_of(&scale, &before, &after).expect("an undo");
+        assert_eq!(undo.subresource.as_deref(), Some("scale"));
+        assert_eq!(
+            undo.patch,
+            Patch::Json(vec![
+                json!({"op": "test", "path": "/spec/replicas", "value": 3}),
+                json!({"op": "replace", "path": "/spec/replicas", "value": 1}),
+            ])
+        );
+        assert_eq!(
+            (undo.fields[0].from.as_str(), undo.fields[0].to.as_str()),
+            ("3", "1")
+        );
+    }
+
+    #[test]
+    fn added_and_removed_fields_are_put_back_too() {
+        let merge = change(
+            Patch::Merge(
+                json!({"metadata": {"resourceVersion": "7", "annotations": {"kshift.dev/paused": "true"}},
+                "status": {"pauseConditions": null}}),
+            ),
+            Some("status"),
+        );
+        let before = json!({"status": {"pauseConditions": [{"reason": "x"}]}});
+        let after =
+            json!({"metadata": {"annotations": {"kshift.dev/paused": "true"}}, "status": {}});
+        let undo = undo_of(&merge, &before, &after).expect("an undo");
+        assert_eq!(
+            undo.patch,
+            Patch::Json(vec![
+                json!({"op": "test", "path": "/metadata/annotations/kshift.dev~1paused", "value": "true"}),
+                json!({"op": "remove", "path": "/metadata/annotations/kshift.dev~1paused"}),
+                json!({"op": "add", "path": "/status/pauseConditions", "value": [{"reason": "x"}]}),
+            ])
+        );
+        // Nothing moved: nothing to put back.
+        assert_eq!(undo_of(&merge, &after, &after), None);
+    }
+
+    #[test]
+    fn the_servers_answers_are_told_apart() {
+        let target = change(Patch::Json(Vec::new()), None).target;
+        let status = |code: u16, reason: &str, message: &str| kube::core::Status {
+            code,
+            reason: reason.into(),
+            message: message.into(),
+            ..kube::core::Status::default()
+        };
+        let cases = [
+            (
+                status(409, "Conflict", "the object has been modified"),
+                "conflict",
+            ),
+            (
+                status(
+                    422,
+                    "Invalid",
+                    "testing value /spec/paused failed: test failed",
+                ),
+                "conflict",
+            ),
+            (
+                status(422, "Invalid", "spec.replicas: Invalid value: -1"),
+                "invalid",
+            ),
+            (
+                status(
+                    403,
+                    "Forbidden",
+                    "deployments.apps is forbidden: User bob cannot patch",
+                ),
+                "forbidden",
+            ),
+            (
+                status(
+                    400,
+                    "BadRequest",
+                    "admission webhook \"policy.example\" denied the request: no",
+                ),
+                "denied",
+            ),
+            (
+                status(
+                    403,
+                    "Forbidden",
+                    "admission webhook \"v\" denied the request: frozen",
+                ),
+                "denied",
+            ),
+            (status(500, "InternalError", "etcd is down"), "error"),
+        ];
+        for (status, want) in cases {
+            let failure = classify(&target, &status);
+            let got = match &failure {
+                Failure::Conflict(_) => "conflict",
+                Failure::Invalid(_) => "invalid",
+                Failure::Forbidden(_) => "forbidden",
+                Failure::Denied(_) => "denied",
+                Failure::Error(_) => "error",
+            };
+            assert_eq!(got, want, "{status:?}");
+            assert!(failure.to_string().contains(&status.message), "{failure}");
+            assert!(
+                failure
+                    .to_string()
+                    .starts_with("Deployment search/search-canary"),
+                "{failure}"
+            );
+        }
     }
 }

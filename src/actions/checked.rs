@@ -46,11 +46,12 @@ pub async fn checked_plan(
     Ok((plan, verdict))
 }
 
-/// A failed server dry run as an error: refused for a conflict or a prohibition, an
-/// error otherwise.
+/// A failed server dry run as an error: refused (exit 3) for a conflict, a prohibition
+/// (RBAC or an admission webhook); an error (exit 1) for an invalid change or an API
+/// that failed or did not answer.
 pub fn dry_run_failed(failure: &Failure) -> color_eyre::Report {
     match failure {
-        Failure::Error(m) => eyre!("the server's dry run failed: {m}"),
+        Failure::Error(m) | Failure::Invalid(m) => eyre!("the server's dry run failed: {m}"),
         other => Refused(other.to_string()).into(),
     }
 }
@@ -58,7 +59,7 @@ pub fn dry_run_failed(failure: &Failure) -> color_eyre::Report {
 /// A failed apply as an error, as `dry_run_failed` does.
 pub fn apply_failed(failure: Failure) -> color_eyre::Report {
     match failure {
-        Failure::Error(m) => eyre!("{m}"),
+        Failure::Error(m) | Failure::Invalid(m) => eyre!("{m}"),
         other => Refused(other.to_string()).into(),
     }
 }

@@ -15,6 +15,8 @@ pub struct Alertmanager {
     /// to it (so a `--web.route-prefix` works), and messages quote it as the user
     /// wrote it.
     base: String,
+    /// `base` as messages show it: credentials hidden.
+    shown: String,
     timeout: Duration,
     http: reqwest::Client,
 }
@@ -24,7 +26,18 @@ impl Alertmanager {
     /// if behind a proxy), giving up on each request after `timeout`. Nothing is sent
     /// yet; a URL that cannot be one is refused here, in words.
     pub fn new(url: &str, timeout: Duration) -> Result<Alertmanager, String> {
+        Alertmanager::with_auth(url, timeout, None)
+    }
+
+    /// As `new`, sending `authorization` (see `crate::redact::authorization`) with
+    /// every request. Messages quote the URL with its credentials hidden.
+    pub fn with_auth(
+        url: &str,
+        timeout: Duration,
+        authorization: Option<reqwest::header::HeaderValue>,
+    ) -> Result<Alertmanager, String> {
         let url = url.trim();
+        let shown = crate::redact::url(url);
         // "localhost:9093" parses as a URL of scheme "localhost": say what is expected.
         let web = ["http://", "https://"].iter().any(|scheme| {
             url.get(..scheme.len())
@@ -32,18 +45,24 @@ impl Alertmanager {
         });
         if !web {
             return Err(format!(
-                "Alertmanager URL {url:?} must start with http:// or https:// (e.g. http://localhost:9093)"
+                "Alertmanager URL {shown:?} must start with http:// or https:// (e.g. http://localhost:9093)"
             ));
         }
         let base = url.trim_end_matches('/');
         reqwest::Url::parse(base)
-            .map_err(|err| format!("Alertmanager URL {url:?} is not a URL: {err}"))?;
+            .map_err(|err| format!("Alertmanager URL {shown:?} is not a URL: {err}"))?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(value) = authorization {
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .timeout(timeout)
             .build()
             .map_err(|err| format!("cannot set up HTTP for Alertmanager: {}", cause(&err)))?;
         Ok(Alertmanager {
             base: base.to_string(),
+            shown: crate::redact::url(base),
             timeout,
             http,
         })
@@ -57,7 +76,7 @@ impl Alertmanager {
             "{}/api/v2/alerts?active=true&silenced=false&inhibited=false",
             self.base
         );
-        let response = self
+        let mut response = self
             .http
             .get(url)
             .header("Accept", "application/json")
@@ -65,19 +84,21 @@ impl Alertmanager {
             .await
             .map_err(|err| self.unreachable(&err))?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|err| self.unreachable(&err))?;
+        let body = crate::metrics::prometheus::read_capped(
+            &mut response,
+            crate::metrics::prometheus::MAX_ANSWER_BYTES,
+        )
+        .await
+        .map_err(|err| format!("Alertmanager at {}: {err}", self.shown))?;
         if !status.is_success() {
             return Err(format!(
                 "Alertmanager at {} answered {}{}",
-                self.base,
+                self.shown,
                 status.as_u16(),
                 quote(&body)
             ));
         }
-        super::parse(&body).map_err(|err| format!("Alertmanager at {}: {err}", self.base))
+        super::parse(&body).map_err(|err| format!("Alertmanager at {}: {err}", self.shown))
     }
 
     /// What to say when no complete answer came.
@@ -85,13 +106,13 @@ impl Alertmanager {
         if err.is_timeout() {
             format!(
                 "Alertmanager at {} timed out after {}",
-                self.base,
+                self.shown,
                 crate::metrics::templates::duration(self.timeout)
             )
         } else {
             format!(
                 "Alertmanager at {} not answering: {}",
-                self.base,
+                self.shown,
                 cause(err)
             )
         }

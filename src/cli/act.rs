@@ -137,7 +137,7 @@ pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
     .await?;
     let json = args.output == "json";
     if !json {
-        super::print_out(plan_text(&plan, &verdict).as_bytes())?;
+        super::print_out(&plan_text(&plan, &verdict))?;
     }
     let report = |applied: bool, result: &str| {
         let verdict_text = match &verdict {
@@ -146,8 +146,7 @@ pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
         };
         let report =
             json!({"plan": plan, "dry_run": verdict_text, "applied": applied, "result": result});
-        // JSON escapes control characters itself.
-        super::print_out(format!("{report}\n").as_bytes())
+        super::print_out(&crate::output::json(&report, false)?)
     };
     if let Err(failure) = &verdict {
         if json {
@@ -175,7 +174,7 @@ pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
                     plan.release,
                     executor.user()
                 );
-                super::print_out(format!("{}\n", sanitize(&text)).as_bytes())
+                super::print_out(&format!("{}\n", sanitize(&text)))
             }
         }
         Err(failure) => {

@@ -127,12 +127,12 @@ pub async fn run(cli: &Cli, args: &AutopilotArgs) -> Result<()> {
         LeaseError::Held(m) => color_eyre::Report::from(Refused(m)),
         LeaseError::Api(m) => eyre!(m),
     })?;
-    eprintln!(
-        "kshift: autopilot on {namespace}/{name} as {holder} (Lease {}), every {}s over a {}s window",
+    crate::output::stderr(&format!(
+        "autopilot on {namespace}/{name} as {holder} (Lease {}), every {}s over a {}s window",
         lease::name_for(name),
         interval.as_secs_f64(),
         window.as_secs_f64()
-    );
+    ));
     let driver = Driver {
         namespace: namespace.clone(),
         name: name.clone(),
@@ -164,13 +164,13 @@ pub async fn run(cli: &Cli, args: &AutopilotArgs) -> Result<()> {
             // must not stop the autopilot in the middle of a release. Cluster text in
             // it (version names, reasons) is escaped, as everywhere on a terminal.
             let line = format!("{}\n", crate::ui::sanitize(&line));
-            if let Err(error) = super::print_out(line.as_bytes()) {
+            if let Err(error) = super::print_out(&line) {
                 tracing::warn!("autopilot log line not written: {error}");
             }
         })
         .await;
     if let Err(error) = lease.release().await {
-        eprintln!("kshift: {error}");
+        crate::output::stderr(&error.to_string());
     }
     match finish? {
         Finish::Ended(End::Promoted) => Ok(()),

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use clap::ValueEnum;
-use color_eyre::eyre::{Result, WrapErr};
+use color_eyre::eyre::Result;
 
 use super::Cli;
 use crate::alerts::{self, Alert};
@@ -39,7 +39,7 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
     let (objects, notes) = fetch::fetch(&client, cli.scope()).await?;
     let releases = discover::discover(&objects, &discover::Settings::default());
     for note in &notes {
-        eprintln!("kshift: skipped {note}");
+        crate::output::stderr(&format!("skipped {note}"));
     }
     let config = Config::load(cli.config.as_deref())?;
     let window = args
@@ -79,25 +79,19 @@ pub async fn run(cli: &Cli, args: &ListArgs) -> Result<()> {
         critical_alerts_fail: config.critical_alerts_fail,
     };
     let text = match args.output {
-        Format::Json => {
-            serde_json::to_string_pretty(&with_health(&releases, &facts))
-                .wrap_err("writing JSON")?
-                + "\n"
-        }
-        Format::Yaml => {
-            serde_saphyr::to_string(&with_health(&releases, &facts)).wrap_err("writing YAML")?
-        }
+        Format::Json => crate::output::json(&with_health(&releases, &facts), true)?,
+        Format::Yaml => crate::output::yaml(&with_health(&releases, &facts))?,
         Format::Table => {
             for error in &snapshot.errors {
-                eprintln!("kshift: metrics: {error}");
+                crate::output::stderr(&format!("metrics: {error}"));
             }
             if let Some(Err(error)) = &alerts {
-                eprintln!("kshift: alerts: {error}");
+                crate::output::stderr(&format!("alerts: {error}"));
             }
             table(&releases, &facts)
         }
     };
-    super::print_out(text.as_bytes())
+    super::print_out(&text)
 }
 
 /// What `kshift list` knows besides the releases.

@@ -123,7 +123,9 @@ pub fn feed(cli: &Cli, config: &Config, demo: Option<&crate::demo::Cluster>) -> 
             for warning in warnings {
                 tracing::warn!("config: {warning}");
             }
-            let prometheus = Prometheus::new(&url, PROMETHEUS_TIMEOUT)
+            let auth =
+                crate::redact::authorization("prometheus", |key| config.string("metrics", key));
+            let prometheus = Prometheus::with_auth(&url, PROMETHEUS_TIMEOUT, auth)
                 .map_err(|e| color_eyre::eyre::eyre!(e))?;
             Ok(Feed::Prometheus(Box::new(
                 prometheus.with_templates(templates),
@@ -144,20 +146,17 @@ pub fn alertmanager(cli: &Cli, config: &Config) -> Result<Option<Alertmanager>> 
         .as_deref()
         .or(config.alertmanager.as_deref())
         .map(|url| {
-            Alertmanager::new(url, PROMETHEUS_TIMEOUT).map_err(|e| color_eyre::eyre::eyre!(e))
+            let auth =
+                crate::redact::authorization("alertmanager", |key| config.string("alerts", key));
+            Alertmanager::with_auth(url, PROMETHEUS_TIMEOUT, auth)
+                .map_err(|e| color_eyre::eyre::eyre!(e))
         })
         .transpose()
 }
 
-/// Writes a command's output to stdout. A reader that stops early (`| head`) is no
-/// error: the rest of the output is not wanted.
-pub fn print_out(bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
+/// Writes a command's output to stdout, sanitised (see `crate::output`).
+pub fn print_out(text: &str) -> Result<()> {
+    crate::output::stdout(text)
 }
 
 /// The window verdicts are computed over when neither a flag nor the config says.
@@ -192,8 +191,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Completions { shell }) => {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "kshift", &mut script);
-            print_out(&script)
+            crate::output::stdout_trusted(&script)
         }
-        Some(Command::Man) => print_out(&man::page()?),
+        Some(Command::Man) => crate::output::stdout_trusted(&man::page()?),
     }
 }

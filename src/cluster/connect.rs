@@ -51,11 +51,9 @@ pub async fn from_kubeconfig(context: Option<&str>) -> Result<(Client, String)> 
         .await
         .wrap_err_with(|| format!("reading context {name:?} of the kubeconfig"))?;
     config.connect_timeout = Some(TIMEOUT);
-    let url = config
-        .cluster_url
-        .to_string()
-        .trim_end_matches('/')
-        .to_string();
+    super::errors::set_server(config.cluster_url.to_string().trim_end_matches('/'));
+    // Shown in messages: without a password the URL might carry.
+    let url = crate::redact::url(config.cluster_url.to_string().trim_end_matches('/'));
     let client = ClientBuilder::try_from(config)
         .wrap_err("building the Kubernetes client")?
         .with_layer(&Deadline {
@@ -248,13 +246,11 @@ fn worded(error: BoxError, url: &str, timeout: Duration) -> BoxError {
     if error.is::<kube::Error>() || error.is::<Unreachable>() {
         return error;
     }
-    let mut innermost = error.to_string();
     let mut cause: Option<&(dyn StdError + 'static)> = Some(error.as_ref());
     while let Some(current) = cause {
         if let Some(io) = current.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind;
             let text = match io.kind() {
-                ErrorKind::ConnectionRefused => Some(format!("connection refused: {url}")),
                 ErrorKind::TimedOut => return no_answer(url, timeout),
                 ErrorKind::ConnectionReset
                 | ErrorKind::ConnectionAborted
@@ -269,10 +265,14 @@ fn worded(error: BoxError, url: &str, timeout: Duration) -> BoxError {
                 return Box::new(Unreachable(text));
             }
         }
-        innermost = current.to_string();
         cause = current.source();
     }
-    Box::new(Unreachable(format!("cannot reach {url}: {innermost}")))
+    // Names that do not resolve, TLS that fails, and the rest, in their own words.
+    let server = format!("the API server at {url}");
+    Box::new(Unreachable(super::errors::describe(
+        error.as_ref(),
+        &server,
+    )))
 }
 
 #[cfg(test)]
@@ -284,9 +284,10 @@ mod tests {
         let url = "https://10.0.0.1:6443";
         let refused: BoxError =
             Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
-        assert_eq!(
-            worded(refused, url, TIMEOUT).to_string(),
-            "connection refused: https://10.0.0.1:6443"
+        assert!(
+            worded(refused, url, TIMEOUT)
+                .to_string()
+                .starts_with("the API server at https://10.0.0.1:6443 refused the connection"),
         );
         let slow: BoxError = Box::new(std::io::Error::from(std::io::ErrorKind::TimedOut));
         assert_eq!(
@@ -296,14 +297,19 @@ mod tests {
         let odd: BoxError = "dns error: no such host".into();
         assert_eq!(
             worded(odd, url, TIMEOUT).to_string(),
-            "cannot reach https://10.0.0.1:6443: dns error: no such host"
+            "the API server at https://10.0.0.1:6443: its host name does not resolve (DNS): dns error: no such host"
         );
         let kube = kube::Error::Service(worded(
             Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
             url,
             TIMEOUT,
         ));
-        assert_eq!(describe(&kube), "connection refused: https://10.0.0.1:6443");
+        assert!(
+            describe(&kube)
+                .starts_with("the API server at https://10.0.0.1:6443 refused the connection"),
+            "{}",
+            describe(&kube)
+        );
     }
 
     /// A server that sends the headers, then nothing more: the body fails in words

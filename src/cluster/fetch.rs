@@ -42,7 +42,10 @@ pub async fn fetch(client: &Client, namespace: Option<&str>) -> Result<(Objects,
                 notes.push(format!("{}: forbidden ({})", source.plural, status.message));
             }
             Err(error) if source.slot == sources::Slot::Deployments => {
-                return Err(eyre!("cannot list deployments: {}", describe(&error)));
+                return Err(eyre!(
+                    "cannot list deployments: {}",
+                    super::errors::unreachable(&error)
+                ));
             }
             Err(error) => notes.push(format!("{}: {}", source.plural, describe(&error))),
         }

@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod discover;
+pub mod errors;
 pub mod fetch;
 mod routers;
 pub mod sources;

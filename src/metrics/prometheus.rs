@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus_http_query::response::Data;
-use prometheus_http_query::{Client, Error, reqwest};
+use prometheus_http_query::{Client, reqwest};
 use tokio::task::JoinSet;
 
 use super::parse::{self, Parsed};
@@ -16,7 +16,11 @@ use super::{Snapshot, Source, VersionKey};
 /// A Prometheus to ask, with the query templates to ask it.
 #[derive(Clone)]
 pub struct Prometheus {
-    client: Client,
+    /// Asked directly, so that an answer is read only up to `MAX_ANSWER_BYTES`.
+    http: reqwest::Client,
+    /// The API's base URL, less a trailing slash.
+    base: String,
+    /// The URL as messages show it: credentials hidden.
     url: String,
     timeout: Duration,
     templates: Templates,
@@ -53,22 +57,41 @@ impl Prometheus {
     /// a proxy), with the default templates. Nothing is sent yet; a URL that cannot be
     /// one is refused here, in words.
     pub fn new(url: &str, timeout: Duration) -> Result<Prometheus, String> {
+        Prometheus::with_auth(url, timeout, None)
+    }
+
+    /// As `new`, sending `authorization` (a bearer token or basic credentials from the
+    /// config or the environment: `crate::redact::authorization`) with every query.
+    /// Messages quote the URL with its credentials hidden.
+    pub fn with_auth(
+        url: &str,
+        timeout: Duration,
+        authorization: Option<reqwest::header::HeaderValue>,
+    ) -> Result<Prometheus, String> {
         let url = url.trim();
+        let shown = crate::redact::url(url);
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(value) = authorization {
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .build()
             .map_err(|err| format!("cannot set up HTTP for Prometheus: {}", deepest(&err)))?;
-        let client = Client::from(http, url)
-            .map_err(|err| format!("Prometheus URL {url:?} is not a URL: {}", deepest(&err)))?;
+        let client = Client::from(http.clone(), url)
+            .map_err(|err| format!("Prometheus URL {shown:?} is not a URL: {}", deepest(&err)))?;
         let base = client.base_url();
         // "localhost:9090" parses as a URL of scheme "localhost": say what is expected.
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
             return Err(format!(
-                "Prometheus URL {url:?} must start with http:// or https:// (e.g. http://localhost:9090)"
+                "Prometheus URL {shown:?} must start with http:// or https:// (e.g. http://localhost:9090)"
             ));
         }
+        let base = base.as_str().trim_end_matches('/').to_string();
         Ok(Prometheus {
-            client,
-            url: url.to_string(),
+            http,
+            base,
+            url: shown,
             timeout,
             templates: Templates::default(),
         })
@@ -98,10 +121,16 @@ impl Prometheus {
             for metric in Metric::ALL {
                 let query = self.templates.render(source, metric, window);
                 for ask in std::iter::once(Ask::Health).chain(span) {
-                    let (client, query, timeout) =
-                        (self.client.clone(), query.clone(), self.timeout);
+                    let (http, base, query, timeout) = (
+                        self.http.clone(),
+                        self.base.clone(),
+                        query.clone(),
+                        self.timeout,
+                    );
                     let name = (source, metric, matches!(ask, Ask::History { .. }));
-                    queries.spawn(async move { (name, send(client, query, ask, timeout).await) });
+                    queries.spawn(
+                        async move { (name, send(&http, &base, query, ask, timeout).await) },
+                    );
                 }
             }
         }
@@ -214,47 +243,133 @@ fn values<T>(
     }
 }
 
-async fn send(client: Client, query: String, ask: Ask, timeout: Duration) -> Result<Data, Failure> {
+/// The most of one answer kshift reads: beyond it the answer is refused in words, so
+/// that a query matching far too much cannot take the memory (a 50 MB answer took
+/// `kshift list` to 3 GB). Ten thousand releases answer in a few megabytes.
+pub const MAX_ANSWER_BYTES: usize = 16 << 20;
+
+/// The most series of one answer kshift parses, counted before parsing.
+pub const MAX_SERIES: usize = 50_000;
+
+/// A query's answer as Prometheus's HTTP API gives it.
+#[derive(serde::Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+enum Reply {
+    Success {
+        data: Data,
+    },
+    Error {
+        #[serde(rename = "errorType", default)]
+        error_type: String,
+        #[serde(default)]
+        error: String,
+    },
+}
+
+async fn send(
+    http: &reqwest::Client,
+    base: &str,
+    query: String,
+    ask: Ask,
+    timeout: Duration,
+) -> Result<Data, Failure> {
     // Prometheus gives up evaluating at the same timeout, so a slow query does not
     // keep loading it after we have stopped waiting.
-    let millis = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
-    let request = async {
-        match ask {
-            Ask::Health => client.query(query).timeout(millis).get().await,
-            Ask::History { start, end, step } => {
-                client
-                    .query_range(query, start, end, step)
-                    .timeout(millis)
-                    .get()
-                    .await
-            }
+    let millis = format!("{}ms", timeout.as_millis());
+    let request = match ask {
+        Ask::Health => http
+            .get(format!("{base}/api/v1/query"))
+            .query(&[("query", query.as_str()), ("timeout", millis.as_str())]),
+        Ask::History { start, end, step } => {
+            http.get(format!("{base}/api/v1/query_range")).query(&[
+                ("query", query.as_str()),
+                ("start", start.to_string().as_str()),
+                ("end", end.to_string().as_str()),
+                ("step", step.to_string().as_str()),
+                ("timeout", millis.as_str()),
+            ])
         }
     };
-    match tokio::time::timeout(timeout, request).await {
+    match tokio::time::timeout(timeout, exchange(request)).await {
         Err(_) => Err(Failure::Unreachable(format!(
             "no answer within {}",
             super::templates::duration(timeout)
         ))),
-        Ok(Err(err)) => Err(failure(&err)),
-        Ok(Ok(result)) => Ok(result.into_inner().0),
+        Ok(answer) => answer,
     }
 }
 
-fn failure(err: &Error) -> Failure {
-    match err {
-        // Prometheus's own words: "bad_data: 1:10: parse error: ...".
-        Error::Prometheus(err) => Failure::Query(err.to_string()),
-        Error::Client(client) => match client.inner() {
-            Some(http) if http.is_connect() => Failure::Unreachable(deepest(http)),
-            Some(http) => match http.status() {
-                // Not JSON: something else answers at that URL (a web page, a 502).
-                Some(status) => Failure::Query(format!("{client} (HTTP {status})")),
-                None => Failure::Query(format!("{client}: {}", deepest(http))),
-            },
-            None => Failure::Query(client.to_string()),
-        },
-        other => Failure::Query(deepest(other)),
+/// Sends a query and reads its answer, up to `MAX_ANSWER_BYTES` and `MAX_SERIES`.
+async fn exchange(request: reqwest::RequestBuilder) -> Result<Data, Failure> {
+    let mut response = request.send().await.map_err(|err| {
+        if err.is_connect() {
+            Failure::Unreachable(deepest(&err))
+        } else {
+            Failure::Query(deepest(&err))
+        }
+    })?;
+    let status = response.status();
+    let body = read_capped(&mut response, MAX_ANSWER_BYTES)
+        .await
+        .map_err(Failure::Query)?;
+    parse_reply(status, &body)
+}
+
+/// A response's body, refused in words past `cap` bytes (by its length when it says,
+/// else as it comes).
+pub(crate) async fn read_capped(
+    response: &mut reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, String> {
+    let too_big = |size: String| {
+        format!(
+            "an answer of {size}, more than the {} MB kshift reads; not read",
+            cap >> 20
+        )
+    };
+    if let Some(length) = response.content_length()
+        && length > cap as u64
+    {
+        return Err(too_big(format!("{} MB", length >> 20)));
     }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|err| deepest(&err))? {
+        if body.len() + chunk.len() > cap {
+            return Err(too_big("more".into()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// An answer's data, or what it says instead: Prometheus's own error, too many
+/// series, or something that is not Prometheus.
+fn parse_reply(status: reqwest::StatusCode, body: &[u8]) -> Result<Data, Failure> {
+    let series = count(body, b"\"metric\"");
+    if series > MAX_SERIES {
+        return Err(Failure::Query(format!(
+            "an answer of {series} series, more than the {MAX_SERIES} kshift reads; not read (narrow the query)"
+        )));
+    }
+    match serde_json::from_slice::<Reply>(body) {
+        Ok(Reply::Success { data }) => Ok(data),
+        // Prometheus's own words: "bad_data: 1:10: parse error: ...".
+        Ok(Reply::Error { error_type, error }) => {
+            Err(Failure::Query(format!("{error_type}: {error}")))
+        }
+        // Not JSON: something else answers at that URL (a web page, a 502).
+        Err(_) => Err(Failure::Query(format!(
+            "failed to parse response (HTTP {status})"
+        ))),
+    }
+}
+
+/// How many times `needle` occurs in `haystack`.
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
 }
 
 /// The innermost cause: "Connection refused (os error 111)" rather than the outer

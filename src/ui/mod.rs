@@ -28,7 +28,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Block, Borders};
 
-pub use sanitize::sanitize;
+pub use sanitize::{needs_escape, sanitize};
 pub use theme::{ColorDepth, Theme, detect};
 
 use crate::app::App;

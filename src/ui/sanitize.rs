@@ -30,12 +30,21 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn needs_escape(c: char) -> bool {
+/// Whether a character is shown escaped: controls (C0, DEL, C1), bidirectional
+/// embeddings, overrides and marks, the line and paragraph separators some terminals
+/// obey, and the invisible (zero-width) characters that make two names look alike.
+pub fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(c,
             // Embedding and override controls (Trojan Source), isolates,
             // and the line and paragraph separators some terminals obey.
             '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
+            // Zero-width space, non-joiner, joiner, left-to-right and right-to-left marks,
+            // the Arabic letter mark, word joiner and invisible operators, the Mongolian
+            // vowel separator, the byte-order mark (zero-width no-break space), and the
+            // interlinear annotation controls.
+            | '\u{200b}'..='\u{200f}' | '\u{061c}' | '\u{2060}'..='\u{2064}' | '\u{180e}'
+            | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
         )
 }
 
@@ -58,6 +67,8 @@ mod tests {
             ("abc\u{202e}cba", "abc\\u{202e}cba"),
             ("\u{2066}x\u{2069}", "\\u{2066}x\\u{2069}"),
             ("line\u{2028}sep", "line\\u{2028}sep"),
+            ("zero\u{200b}width\u{feff}", "zero\\u{200b}width\\u{feff}"),
+            ("rlm\u{200f}wj\u{2060}", "rlm\\u{200f}wj\\u{2060}"),
         ];
         for (input, want) in cases {
             assert_eq!(sanitize(input), want, "{input:?}");

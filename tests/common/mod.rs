@@ -668,3 +668,79 @@ pub fn cooked(stty: &str) -> bool {
     let flags: Vec<&str> = stty.split_whitespace().collect();
     flags.contains(&"icanon") && flags.contains(&"echo")
 }
+
+/// A loopback HTTP server that answers every request with the same status and body,
+/// until dropped: a Prometheus or an Alertmanager that says something odd.
+pub struct Canned {
+    pub url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The head of every request received (request line and headers).
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Canned {
+    pub fn start(status: u16, content_type: &str, body: Vec<u8>) -> Canned {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let url = format!("http://{}", listener.local_addr().expect("its address"));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let received = requests.clone();
+        let head = format!(
+            "HTTP/1.1 {status} Canned\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        std::thread::spawn(move || {
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if let Ok(mut all) = received.lock() {
+                    all.push(String::from_utf8_lossy(&request).into_owned());
+                }
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            }
+        });
+        Canned {
+            url,
+            stop,
+            requests,
+        }
+    }
+}
+
+impl Drop for Canned {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The first character of `bytes` a terminal would obey or hide rather than show:
+/// a control (C0 but the newline, DEL, C1), a bidi embedding, override or isolate, a
+/// line or paragraph separator, or a zero-width character; with its place.
+pub fn terminal_hazard(bytes: &[u8]) -> Option<(usize, char)> {
+    String::from_utf8_lossy(bytes)
+        .char_indices()
+        .find(|&(_, c)| {
+            (c != '\n' && c.is_control())
+                || matches!(c,
+                '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
+                | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}'
+                // Bytes that are not UTF-8, as a lossy read shows them (a raw 8-bit C1).
+                | '\u{fffd}')
+        })
+}

@@ -193,3 +193,35 @@ async fn no_sources_send_no_query() {
         Snapshot::default()
     );
 }
+
+#[test]
+fn answers_past_the_caps_are_refused_in_words() {
+    let ok = br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"b"},"value":[1,"2"]}]}}"#;
+    assert!(parse_reply(reqwest::StatusCode::OK, ok).is_ok());
+    let error = br#"{"status":"error","errorType":"bad_data","error":"1:1: parse error"}"#;
+    assert_eq!(
+        parse_reply(reqwest::StatusCode::BAD_REQUEST, error)
+            .unwrap_err()
+            .message(),
+        "bad_data: 1:1: parse error"
+    );
+    let series = r#"{"metric":{"a":"b"},"value":[1,"2"]}"#;
+    let many = format!(
+        r#"{{"status":"success","data":{{"resultType":"vector","result":[{}]}}}}"#,
+        vec![series; MAX_SERIES + 1].join(",")
+    );
+    let refused = parse_reply(reqwest::StatusCode::OK, many.as_bytes()).unwrap_err();
+    assert_eq!(
+        refused.message(),
+        format!(
+            "an answer of {} series, more than the {MAX_SERIES} kshift reads; not read (narrow the query)",
+            MAX_SERIES + 1
+        )
+    );
+    assert_eq!(
+        parse_reply(reqwest::StatusCode::BAD_GATEWAY, b"<html>")
+            .unwrap_err()
+            .message(),
+        "failed to parse response (HTTP 502 Bad Gateway)"
+    );
+}
