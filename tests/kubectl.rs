@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Demo, have_tool, shared_crds};
+use common::{Demo, crds_dir, have_tool};
 use serde_json::Value;
 
 const WEB: &str = "apiVersion: apps/v1
@@ -36,9 +36,9 @@ fn json(text: &str) -> Value {
     serde_json::from_str(text).expect("kubectl printed JSON")
 }
 
-/// `kubectl create -f` of every CRD in ../shared/crds.
-fn create_shared_crds(demo: &Demo) {
-    for entry in std::fs::read_dir(shared_crds()).expect("shared CRDs") {
+/// `kubectl create -f` of every CRD in tests/crds.
+fn create_public_crds(demo: &Demo) {
+    for entry in std::fs::read_dir(crds_dir()).expect("tests/crds") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "yaml") {
             demo.ok(&["create", "-f", &path.display().to_string()]);
@@ -63,7 +63,7 @@ fn every_shared_crd_loads_and_serves_its_kinds() {
         return;
     }
     let demo = Demo::start(&["--scenario", "empty"]);
-    create_shared_crds(&demo);
+    create_public_crds(&demo);
     let resources = demo.ok(&["api-resources", "--no-headers"]);
     for short in [
         "vs ",
@@ -80,7 +80,7 @@ fn every_shared_crd_loads_and_serves_its_kinds() {
         );
     }
     // Client-side apply stores the whole object in an annotation: too big for the largest CRD.
-    let rollout_crd = shared_crds()
+    let rollout_crd = crds_dir()
         .join("argo-rollouts-rollout-crd.yaml")
         .display()
         .to_string();
@@ -140,7 +140,7 @@ fn manifests_of_every_router_kind_apply_and_read_back() {
         return;
     }
     let demo = Demo::start(&["--scenario", "empty"]);
-    create_shared_crds(&demo);
+    create_public_crds(&demo);
     let showcase = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/src/demo/scenarios/showcase.yaml"

@@ -28,9 +28,9 @@ pub fn have_tool(tool: &str) -> bool {
     found
 }
 
-/// The folder of the shared CRDs, beside the checkout.
-pub fn shared_crds() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/crds")
+/// The folder of the public CRDs the tests load (tests/crds, see its README).
+pub fn crds_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crds")
 }
 
 /// A `kshift demo --headless --serve` process and the kubeconfig it wrote.
