@@ -20,10 +20,15 @@ def slim(crd, source):
         kept = {key: version[key] for key in ("name", "served", "storage", "subresources", "additionalPrinterColumns") if key in version}
         kept["schema"] = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
         versions.append(kept)
+    annotations = {"kshift.dev/source": f"{source} (schema left out)"}
+    # A real API server refuses a CRD of a *.k8s.io group without this annotation.
+    approved = (crd["metadata"].get("annotations") or {}).get("api-approved.kubernetes.io")
+    if approved:
+        annotations["api-approved.kubernetes.io"] = approved
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": crd["metadata"]["name"], "annotations": {"kshift.dev/source": f"{source} (schema left out)"}},
+        "metadata": {"name": crd["metadata"]["name"], "annotations": annotations},
         "spec": {"group": spec["group"], "names": spec["names"], "scope": spec["scope"], "versions": versions},
     }
 
