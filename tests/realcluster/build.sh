@@ -25,7 +25,7 @@ if [[ -x "$binary" ]] && [[ -z "$(find "$here" -newer "$binary" -type f \( -name
 fi
 started=$(date +%s)
 echo "build.sh: building the real control plane (k8s.io/kubernetes $version); a cold build takes many minutes" >&2
-(cd "$here" && go build -ldflags='-s -w' -o "$binary.tmp" .)
+(cd "$here" && go build -buildvcs=false -ldflags='-s -w' -o "$binary.tmp" .)
 mv "$binary.tmp" "$binary"
 echo "build.sh: built $binary in $(( $(date +%s) - started ))s" >&2
 echo "$binary"

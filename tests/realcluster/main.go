@@ -30,20 +30,27 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 2 {
+	// `up` starts its children with argv[0] set to the component's name, as a real
+	// cluster runs them: their user agents and field managers then read
+	// kube-apiserver and kube-controller-manager.
+	args := os.Args[1:]
+	if name := filepath.Base(os.Args[0]); name == "kube-apiserver" || name == "kube-controller-manager" {
+		args = append([]string{name}, args...)
+	}
+	if len(args) < 1 {
 		usage()
 	}
-	switch os.Args[1] {
+	switch args[0] {
 	case "kube-apiserver":
 		command := apiserver.NewAPIServerCommand()
-		command.SetArgs(os.Args[2:])
+		command.SetArgs(args[1:])
 		os.Exit(cli.Run(command))
 	case "kube-controller-manager":
 		command := controllermanager.NewControllerManagerCommand()
-		command.SetArgs(os.Args[2:])
+		command.SetArgs(args[1:])
 		os.Exit(cli.Run(command))
 	case "up":
-		if err := up(os.Args[2:]); err != nil {
+		if err := up(args[1:]); err != nil {
 			fmt.Fprintf(os.Stderr, "realcluster: %v\n", err)
 			os.Exit(1)
 		}
@@ -215,7 +222,7 @@ func startChild(self, name string, args []string, logPath string) (*child, error
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, append([]string{name}, args...)...)
+	cmd := &exec.Cmd{Path: self, Args: append([]string{name}, args...)}
 	cmd.Stdout = log
 	cmd.Stderr = log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
