@@ -175,6 +175,13 @@ func loadManifests(ctx context.Context, client *kubernetes.Clientset, dyn dynami
 			}
 			mapper.Reset()
 		}
+		if pass == 1 {
+			// Pods are refused until their namespace's default ServiceAccount exists;
+			// waiting for it spares the ReplicaSet controller's backoff.
+			if err := waitServiceAccounts(ctx, client, objects); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -247,4 +254,24 @@ func established(crd *apiextensionsv1.CustomResourceDefinition) bool {
 		}
 	}
 	return false
+}
+
+func waitServiceAccounts(ctx context.Context, client *kubernetes.Clientset, objects []*unstructured.Unstructured) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for _, object := range objects {
+		if object.GetKind() != "Namespace" {
+			continue
+		}
+		for {
+			_, err := client.CoreV1().ServiceAccounts(object.GetName()).Get(ctx, "default", metav1.GetOptions{})
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("no default ServiceAccount in namespace %s after 30s: %w", object.GetName(), err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return nil
 }
