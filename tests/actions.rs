@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Demo, Run, embedded_only, have_tool};
+use common::{Demo, Run, have_tool};
 use serde_json::Value;
 
 fn kshift(demo: &Demo, args: &[&str]) -> Run {
@@ -287,9 +287,6 @@ fn rolling_pause_resume_and_undo_like_kubectl() {
 
 #[test]
 fn read_only_denied_and_unconfirmed_actions_change_nothing() {
-    if embedded_only("--deny is the demo's access policy; the real cluster's user is an admin") {
-        return;
-    }
     let Some(demo) = showcase_with(&["--deny", "patch:networking.istio.io/virtualservices"]) else {
         return;
     };

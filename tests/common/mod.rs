@@ -664,7 +664,8 @@ impl Demo {
     /// Starts the real control plane (tests/realcluster) with the objects the demo
     /// arguments name: `--scenario NAME` loads the same built-in scenario files as the
     /// embedded demo (with its schema-less CRDs), `--manifests DIR` the folder's YAML.
-    /// `--speed` has no meaning there (pods become Ready after half a second).
+    /// `--deny` becomes RBAC that grants the user everything else; `--speed` has no
+    /// meaning there (pods become Ready after half a second).
     pub fn start_real(args: &[&str]) -> Demo {
         let binary = realcluster::binary();
         let dir = tempfile::tempdir().expect("temp dir");
@@ -672,6 +673,7 @@ impl Demo {
         let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/demo/scenarios");
         let mut scenario = "showcase".to_string();
         let mut folder = None;
+        let mut denies = Vec::new();
         let mut rest = args.iter();
         while let Some(arg) = rest.next() {
             match *arg {
@@ -680,6 +682,8 @@ impl Demo {
                 "--speed" => {
                     rest.next();
                 }
+                // RBAC grants the user everything else (tests/realcluster/rbac.go).
+                "--deny" => denies.push(rest.next().expect("a deny rule").to_string()),
                 other => panic!(
                     "the real cluster cannot play the demo argument {other:?}; mark the test embedded_only"
                 ),
@@ -717,6 +721,9 @@ impl Demo {
             .arg("--exit-on-stdin-eof");
         for file in &manifests {
             command.arg("--manifests").arg(file);
+        }
+        for rule in &denies {
+            command.arg("--deny").arg(rule);
         }
         use std::os::unix::process::CommandExt;
         let started = Instant::now();

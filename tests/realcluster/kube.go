@@ -32,9 +32,9 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// writeKubeconfig writes an admin kubeconfig with the context kshift-demo, like the
-// embedded demo's, so that the same tests read the same user and context.
-func writeKubeconfig(path, server string, p *pki) error {
+// writeKubeconfig writes a kubeconfig with the context kshift-demo, like the embedded
+// demo's, so that the same tests read the same user and context.
+func writeKubeconfig(path, server, caCert, cert, key string) error {
 	text := fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
@@ -54,7 +54,7 @@ contexts:
     user: kshift-demo
     namespace: default
 current-context: kshift-demo
-`, server, p.caCert, p.adminCert, p.adminKey)
+`, server, caCert, cert, key)
 	return os.WriteFile(path, []byte(text), 0o600)
 }
 

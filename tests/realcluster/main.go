@@ -2,12 +2,12 @@
 // published Go modules (as controller-runtime's envtest runs one, and with a small
 // node simulator in place of kubelets, as kwok does).
 //
-//	realcluster up --dir DIR [--pod-ready-delay 500ms] [--manifests FILE]...
+//	realcluster up --dir DIR [--pod-ready-delay 500ms] [--manifests FILE]... [--deny VERB:GROUP/RESOURCE]...
 //	realcluster kube-apiserver FLAGS...            (what `up` runs as a child)
 //	realcluster kube-controller-manager FLAGS...   (what `up` runs as a child)
 //
 // `up` starts etcd (embedded), kube-apiserver and kube-controller-manager on loopback,
-// writes DIR/kubeconfig (an admin client certificate), waits for /readyz, runs the
+// writes DIR/kubeconfig (user kshift-demo, an admin unless --deny), waits for /readyz, runs the
 // node simulator, loads the manifests, prints
 // "serving the Kubernetes API on https://127.0.0.1:PORT" and runs until SIGTERM,
 // SIGINT or the end of its standard input, then stops everything it started.
@@ -60,7 +60,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: realcluster up --dir DIR [--pod-ready-delay D] [--manifests FILE]...\n       realcluster kube-apiserver|kube-controller-manager FLAGS...")
+	fmt.Fprintln(os.Stderr, "usage: realcluster up --dir DIR [--pod-ready-delay D] [--manifests FILE]... [--deny VERB:GROUP/RESOURCE]...\n       realcluster kube-apiserver|kube-controller-manager FLAGS...")
 	os.Exit(2)
 }
 
@@ -76,6 +76,8 @@ func up(args []string) error {
 	watchStdin := flags.Bool("exit-on-stdin-eof", false, "stop when standard input ends (the parent is gone)")
 	var manifests manifestList
 	flags.Var(&manifests, "manifests", "a YAML file to create once the cluster is ready (repeatable; CRDs first)")
+	var denies manifestList
+	flags.Var(&denies, "deny", "deny the kshift-demo user a verb, as VERB:GROUP/RESOURCE (repeatable), as `kshift demo --deny` does; RBAC grants it everything else")
 	_ = flags.Parse(args)
 	if *dir == "" {
 		return fmt.Errorf("--dir is required")
@@ -102,7 +104,15 @@ func up(args []string) error {
 		}()
 	}
 
-	pki, err := makePKI(*dir)
+	var rules []denyRule
+	for _, text := range denies {
+		rule, err := parseDeny(text)
+		if err != nil {
+			return err
+		}
+		rules = append(rules, rule)
+	}
+	pki, err := makePKI(*dir, len(rules) > 0)
 	if err != nil {
 		return fmt.Errorf("certificates: %w", err)
 	}
@@ -152,8 +162,12 @@ func up(args []string) error {
 	children = append(children, apiServer)
 
 	url := fmt.Sprintf("https://127.0.0.1:%d", apiPort)
-	kubeconfig := filepath.Join(*dir, "kubeconfig")
-	if err := writeKubeconfig(kubeconfig, url, pki); err != nil {
+	kubeconfig := filepath.Join(*dir, "admin.kubeconfig")
+	if err := writeKubeconfig(kubeconfig, url, pki.caCert, pki.adminCert, pki.adminKey); err != nil {
+		return err
+	}
+	userKubeconfig := filepath.Join(*dir, "kubeconfig")
+	if err := writeKubeconfig(userKubeconfig, url, pki.caCert, pki.userCert, pki.userKey); err != nil {
 		return err
 	}
 	if err := waitReady(ctx, url, pki, apiServer.done, filepath.Join(*dir, "kube-apiserver.log")); err != nil {
@@ -191,8 +205,13 @@ func up(args []string) error {
 			return fmt.Errorf("%s: %w", file, err)
 		}
 	}
+	if len(rules) > 0 {
+		if err := grantAllBut(ctx, client, rules); err != nil {
+			return fmt.Errorf("RBAC for --deny: %w", err)
+		}
+	}
 	logf("ready (%.1fs from start)", time.Since(started).Seconds())
-	fmt.Printf("kubeconfig written to %s (context kshift-demo)\n", kubeconfig)
+	fmt.Printf("kubeconfig written to %s (context kshift-demo)\n", userKubeconfig)
 	fmt.Printf("serving the Kubernetes API on %s\n", url)
 
 	select {

@@ -24,15 +24,17 @@ type pki struct {
 	caCert, caKey              string
 	servingCert, servingKey    string
 	adminCert, adminKey        string
+	userCert, userKey          string
 	saKey, saPublic            string
 	caPEM, adminPEM, adminKPEM []byte
 }
 
 // makePKI writes a self-signed CA, the API server's serving certificate (127.0.0.1,
-// localhost and the `kubernetes` Service's names), an admin client certificate
-// (user kshift-demo in group system:masters, as the demo's user) and the service
-// account signing key.
-func makePKI(dir string) (*pki, error) {
+// localhost and the `kubernetes` Service's names), the launcher's admin client
+// certificate (realcluster-admin, in group system:masters), the tests' client
+// certificate (user kshift-demo, as the demo's user: an admin too unless `limited`,
+// where RBAC decides) and the service account signing key.
+func makePKI(dir string, limited bool) (*pki, error) {
 	dir = filepath.Join(dir, "pki")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -41,6 +43,7 @@ func makePKI(dir string) (*pki, error) {
 		caCert: filepath.Join(dir, "ca.crt"), caKey: filepath.Join(dir, "ca.key"),
 		servingCert: filepath.Join(dir, "serving.crt"), servingKey: filepath.Join(dir, "serving.key"),
 		adminCert: filepath.Join(dir, "admin.crt"), adminKey: filepath.Join(dir, "admin.key"),
+		userCert: filepath.Join(dir, "user.crt"), userKey: filepath.Join(dir, "user.key"),
 		saKey: filepath.Join(dir, "sa.key"), saPublic: filepath.Join(dir, "sa.pub"),
 	}
 	now := time.Now().Add(-time.Hour)
@@ -82,13 +85,22 @@ func makePKI(dir string) (*pki, error) {
 	}
 	admin := &x509.Certificate{
 		SerialNumber: big.NewInt(3),
-		Subject:      pkix.Name{CommonName: "kshift-demo", Organization: []string{"system:masters"}},
+		Subject:      pkix.Name{CommonName: "realcluster-admin", Organization: []string{"system:masters"}},
 		NotBefore:    now,
 		NotAfter:     now.Add(10 * 365 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
 	if p.adminPEM, p.adminKPEM, err = issue(admin, ca, caKey, p.adminCert, p.adminKey); err != nil {
+		return nil, err
+	}
+	user := *admin
+	user.SerialNumber = big.NewInt(4)
+	user.Subject = pkix.Name{CommonName: "kshift-demo", Organization: []string{"system:masters"}}
+	if limited {
+		user.Subject.Organization = nil
+	}
+	if _, _, err = issue(&user, ca, caKey, p.userCert, p.userKey); err != nil {
 		return nil, err
 	}
 
