@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -116,11 +117,11 @@ func up(args []string) error {
 	if err != nil {
 		return fmt.Errorf("certificates: %w", err)
 	}
-	ports, err := freePorts(3)
+	ports, err := freePorts(2)
 	if err != nil {
 		return err
 	}
-	etcdPort, etcdPeerPort, apiPort := ports[0], ports[1], ports[2]
+	etcdPort, etcdPeerPort := ports[0], ports[1]
 
 	etcd, err := startEtcd(filepath.Join(*dir, "etcd"), etcdPort, etcdPeerPort)
 	if err != nil {
@@ -136,42 +137,61 @@ func up(args []string) error {
 	var children []*child
 	defer func() { stopAll(children) }()
 
-	apiArgs := []string{
-		fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", etcdPort),
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
-		fmt.Sprintf("--secure-port=%d", apiPort),
-		"--cert-dir=" + filepath.Join(*dir, "apiserver"),
-		"--tls-cert-file=" + pki.servingCert,
-		"--tls-private-key-file=" + pki.servingKey,
-		"--client-ca-file=" + pki.caCert,
-		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file=" + pki.saPublic,
-		"--service-account-signing-key-file=" + pki.saKey,
-		"--authorization-mode=Node,RBAC",
-		"--service-cluster-ip-range=10.0.0.0/24",
-		"--allow-privileged=true",
-		"--endpoint-reconciler-type=none",
-		"--profiling=false",
-		"--v=1",
-	}
-	apiServer, err := startChild(self, "kube-apiserver", apiArgs, filepath.Join(*dir, "kube-apiserver.log"))
-	if err != nil {
-		return err
-	}
-	children = append(children, apiServer)
-
-	url := fmt.Sprintf("https://127.0.0.1:%d", apiPort)
+	// The API server's port is free when asked for, but another process may take it
+	// before the server binds it: then the server exits, and is started on another.
+	var apiServer *child
+	var url string
 	kubeconfig := filepath.Join(*dir, "admin.kubeconfig")
-	if err := writeKubeconfig(kubeconfig, url, pki.caCert, pki.adminCert, pki.adminKey); err != nil {
-		return err
-	}
 	userKubeconfig := filepath.Join(*dir, "kubeconfig")
-	if err := writeKubeconfig(userKubeconfig, url, pki.caCert, pki.userCert, pki.userKey); err != nil {
-		return err
-	}
-	if err := waitReady(ctx, url, pki, apiServer.done, filepath.Join(*dir, "kube-apiserver.log")); err != nil {
-		return err
+	logPath := filepath.Join(*dir, "kube-apiserver.log")
+	for attempt := 1; ; attempt++ {
+		ports, err := freePorts(1)
+		if err != nil {
+			return err
+		}
+		apiPort := ports[0]
+		apiArgs := []string{
+			fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", etcdPort),
+			"--bind-address=127.0.0.1",
+			"--advertise-address=127.0.0.1",
+			fmt.Sprintf("--secure-port=%d", apiPort),
+			"--cert-dir=" + filepath.Join(*dir, "apiserver"),
+			"--tls-cert-file=" + pki.servingCert,
+			"--tls-private-key-file=" + pki.servingKey,
+			"--client-ca-file=" + pki.caCert,
+			"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+			"--service-account-key-file=" + pki.saPublic,
+			"--service-account-signing-key-file=" + pki.saKey,
+			"--authorization-mode=Node,RBAC",
+			"--service-cluster-ip-range=10.0.0.0/24",
+			"--allow-privileged=true",
+			"--endpoint-reconciler-type=none",
+			"--profiling=false",
+			"--v=1",
+		}
+		apiServer, err = startChild(self, "kube-apiserver", apiArgs, logPath)
+		if err != nil {
+			return err
+		}
+		children = append(children, apiServer)
+
+		url = fmt.Sprintf("https://127.0.0.1:%d", apiPort)
+		if err := writeKubeconfig(kubeconfig, url, pki.caCert, pki.adminCert, pki.adminKey); err != nil {
+			return err
+		}
+		if err := writeKubeconfig(userKubeconfig, url, pki.caCert, pki.userCert, pki.userKey); err != nil {
+			return err
+		}
+		err = waitReady(ctx, url, pki, apiServer.done, logPath)
+		if err == nil {
+			break
+		}
+		log, _ := os.ReadFile(logPath)
+		if attempt == 3 || !strings.Contains(string(log), "address already in use") {
+			return err
+		}
+		children = children[:len(children)-1]
+		logf("kube-apiserver's port %d was taken; trying another", apiPort)
 	}
 	logf("kube-apiserver ready on %s (%.1fs)", url, time.Since(started).Seconds())
 
