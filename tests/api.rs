@@ -456,7 +456,7 @@ async fn crds_register_kinds_and_serve_every_version() {
     let (cluster, client) = cluster();
     let crds = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/crds/istio-virtualservice-destinationrule.yaml"
+        "/tests/crds/istio-virtualservice-destinationrule.yaml"
     ))
     .unwrap();
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());

@@ -126,7 +126,7 @@ fn hostile_text_in_every_channel_reaches_the_terminal_escaped() {
     std::fs::create_dir(&folder).expect("manifests folder");
     std::fs::write(folder.join("inj.yaml"), manifests()).expect("write manifests");
     let crd = "istio-virtualservice-destinationrule.yaml";
-    std::fs::copy(common::shared_crds().join(crd), folder.join(crd)).expect("Istio's CRDs");
+    std::fs::copy(common::crds_dir().join(crd), folder.join(crd)).expect("Istio's CRDs");
     let demo = Demo::start(&["--manifests", folder.to_str().expect("a UTF-8 path")]);
 
     let prometheus_error = serde_json::json!({

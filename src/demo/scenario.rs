@@ -27,7 +27,7 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The kinds of ../shared/crds without their schemas (tests/tools/slim_crds.py).
+/// The kinds of tests/crds without their schemas (tests/tools/slim_crds.py).
 const CRDS: &str = include_str!("scenarios/crds.yaml");
 
 fn builtin_manifests(name: &str) -> Option<&'static str> {

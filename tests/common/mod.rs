@@ -28,22 +28,35 @@ pub fn have_tool(tool: &str) -> bool {
     found
 }
 
-/// The folder of the shared CRDs, beside the checkout.
-pub fn shared_crds() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/crds")
+/// The folder of the public CRDs the tests load (tests/crds, see its README).
+pub fn crds_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crds")
 }
 
-/// A `kshift demo --headless --serve` process and the kubeconfig it wrote.
+/// A `kshift demo --headless --serve` process and the kubeconfig it wrote, or, with
+/// `KSHIFT_TEST_CLUSTER=real`, a real control plane (tests/realcluster) loaded with the
+/// same scenario.
 pub struct Demo {
     child: Child,
     pub dir: tempfile::TempDir,
     pub kubeconfig: PathBuf,
     pub url: String,
+    /// Whether this is the real control plane (its processes form one process group).
+    pub real: bool,
 }
 
 impl Demo {
-    /// Starts the demo with extra arguments (a scenario, `--deny`, ...).
+    /// Starts the demo with extra arguments (a scenario, `--deny`, ...), or the real
+    /// control plane when `KSHIFT_TEST_CLUSTER=real`.
     pub fn start(args: &[&str]) -> Demo {
+        if real_cluster() {
+            return Demo::start_real(args);
+        }
+        Demo::start_embedded(args)
+    }
+
+    /// Starts `kshift demo --headless --serve` whatever `KSHIFT_TEST_CLUSTER` says.
+    pub fn start_embedded(args: &[&str]) -> Demo {
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("demo.kubeconfig");
         let mut child = Command::new(env!("CARGO_BIN_EXE_kshift"))
@@ -60,21 +73,13 @@ impl Demo {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start kshift demo");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut url = String::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.expect("read demo output");
-            if let Some(rest) = line.strip_prefix("serving the Kubernetes API on ") {
-                url = rest.trim().to_string();
-                break;
-            }
-        }
-        assert!(!url.is_empty(), "kshift demo did not say where it serves");
+        let url = served_url(&mut child, "kshift demo");
         Demo {
             child,
             dir,
             kubeconfig,
             url,
+            real: false,
         }
     }
 
@@ -143,8 +148,7 @@ impl Demo {
 
 impl Drop for Demo {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
@@ -270,8 +274,12 @@ impl Tmux {
 impl Demo {
     /// Stops the demo server (its API goes away; the folder stays).
     pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if self.real {
+            realcluster::stop(&mut self.child);
+        } else {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -442,6 +450,9 @@ impl Demo {
 /// or kubectl.
 pub fn scraped_showcase() -> Option<(Demo, Prometheus)> {
     if !have_tool("prometheus") || !have_tool("kubectl") {
+        return None;
+    }
+    if embedded_only("a real Prometheus scrapes the simulated traffic of the embedded demo") {
         return None;
     }
     let demo = Demo::start(&["--scenario", "showcase", "--speed", "10"]);
@@ -743,4 +754,204 @@ pub fn terminal_hazard(bytes: &[u8]) -> Option<(usize, char)> {
                 // Bytes that are not UTF-8, as a lossy read shows them (a raw 8-bit C1).
                 | '\u{fffd}')
         })
+}
+
+/// Reads the child's stdout up to its "serving the Kubernetes API on URL" line.
+fn served_url(child: &mut Child, what: &str) -> String {
+    let stdout = child.stdout.take().expect("stdout");
+    let mut url = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("read the server's output");
+        if let Some(rest) = line.strip_prefix("serving the Kubernetes API on ") {
+            url = rest.trim().to_string();
+            break;
+        }
+    }
+    assert!(!url.is_empty(), "{what} did not say where it serves");
+    url
+}
+
+/// Whether the tests run on the real control plane: `KSHIFT_TEST_CLUSTER=real`
+/// (`embedded`, the default, is kshift's own demo cluster).
+pub fn real_cluster() -> bool {
+    match std::env::var("KSHIFT_TEST_CLUSTER").as_deref() {
+        Ok("real") => true,
+        Ok("embedded") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("KSHIFT_TEST_CLUSTER={other:?}: use real or embedded"),
+    }
+}
+
+/// For a test that only the embedded demo can run: on the real cluster it says why
+/// and returns true (the test returns early).
+pub fn embedded_only(why: &str) -> bool {
+    if real_cluster() {
+        eprintln!(
+            "\n**********\nSKIPPED on the real cluster (embedded demo only): {why}\n**********\n"
+        );
+    }
+    real_cluster()
+}
+
+impl Demo {
+    /// Starts the real control plane (tests/realcluster) with the objects the demo
+    /// arguments name: `--scenario NAME` loads the same built-in scenario files as the
+    /// embedded demo (with its schema-less CRDs), `--manifests DIR` the folder's YAML.
+    /// `--deny` becomes RBAC that grants the user everything else; `--speed` has no
+    /// meaning there (pods become Ready after half a second).
+    pub fn start_real(args: &[&str]) -> Demo {
+        let binary = realcluster::binary();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut manifests: Vec<PathBuf> = Vec::new();
+        let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/demo/scenarios");
+        let mut scenario = "showcase".to_string();
+        let mut folder = None;
+        let mut denies = Vec::new();
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            match *arg {
+                "--scenario" => scenario = rest.next().expect("a scenario").to_string(),
+                "--manifests" => folder = Some(PathBuf::from(rest.next().expect("a folder"))),
+                "--speed" => {
+                    rest.next();
+                }
+                // RBAC grants the user everything else (tests/realcluster/rbac.go).
+                "--deny" => denies.push(rest.next().expect("a deny rule").to_string()),
+                other => panic!(
+                    "the real cluster cannot play the demo argument {other:?}; mark the test embedded_only"
+                ),
+            }
+        }
+        match folder {
+            Some(folder) => {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+                    .expect("the manifests folder")
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.extension()
+                            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+                    })
+                    .collect();
+                files.sort();
+                manifests.extend(files);
+            }
+            None if scenario == "empty" => {}
+            None => {
+                let file = scenarios.join(format!("{scenario}.yaml"));
+                assert!(
+                    file.is_file(),
+                    "the real cluster has no scenario {scenario:?}"
+                );
+                manifests.push(scenarios.join("crds.yaml"));
+                manifests.push(file);
+            }
+        }
+        let mut command = Command::new(&binary);
+        command
+            .arg("up")
+            .arg("--dir")
+            .arg(dir.path().join("cluster"))
+            .arg("--exit-on-stdin-eof");
+        for file in &manifests {
+            command.arg("--manifests").arg(file);
+        }
+        for rule in &denies {
+            command.arg("--deny").arg(rule);
+        }
+        use std::os::unix::process::CommandExt;
+        let started = Instant::now();
+        let mut child = command
+            .process_group(0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the real control plane");
+        let url = served_url(&mut child, "the real control plane");
+        eprintln!(
+            "real control plane ready at {url} in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+        let kubeconfig = dir.path().join("cluster/kubeconfig");
+        Demo {
+            child,
+            dir,
+            kubeconfig,
+            url,
+            real: true,
+        }
+    }
+}
+
+/// Building and stopping the real control plane.
+pub mod realcluster {
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::OnceLock;
+    use std::time::{Duration, Instant};
+
+    /// Whether Go is there to build the real control plane; without it the real-cluster
+    /// tests are skipped loudly, except under CI, where that fails the run.
+    pub fn available() -> bool {
+        let found = Command::new("sh")
+            .args(["-c", "PATH=$PATH:/usr/local/go/bin command -v go"])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            if std::env::var_os("CI").is_some() {
+                panic!("go is not on PATH, and CI is set: the real control plane cannot be built");
+            }
+            eprintln!(
+                "\n**********\nSKIPPED: go is not on PATH; install Go 1.26 to build the real control plane (tests/realcluster)\n**********\n"
+            );
+        }
+        found
+    }
+
+    /// The realcluster binary, built once per test run by tests/realcluster/build.sh
+    /// (which itself skips the build when nothing changed).
+    pub fn binary() -> PathBuf {
+        static BINARY: OnceLock<PathBuf> = OnceLock::new();
+        BINARY
+            .get_or_init(|| {
+                let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+                if !available() {
+                    panic!(
+                        "KSHIFT_TEST_CLUSTER=real needs Go to build the real control plane (tests/realcluster/build.sh)"
+                    );
+                }
+                let output = Command::new("bash")
+                    .arg(root.join("tests/realcluster/build.sh"))
+                    .stderr(Stdio::inherit())
+                    .output()
+                    .expect("run tests/realcluster/build.sh");
+                assert!(
+                    output.status.success(),
+                    "tests/realcluster/build.sh failed"
+                );
+                PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+            })
+            .clone()
+    }
+
+    /// Stops the launcher and everything it started: SIGTERM to its process group,
+    /// then SIGKILL to whatever is left after ten seconds.
+    pub fn stop(child: &mut Child) {
+        let group = format!("-{}", child.id());
+        let signal = |name: &str| {
+            let _ = Command::new("kill")
+                .args([name, "--", &group])
+                .stderr(Stdio::null())
+                .status();
+        };
+        if child.try_wait().ok().flatten().is_none() {
+            signal("-TERM");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        signal("-KILL");
+        let _ = child.wait();
+    }
 }

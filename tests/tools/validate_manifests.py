@@ -19,8 +19,8 @@ What is checked:
   namespace that a `v1 Namespace` object earlier in the same file declares;
   no object is declared twice.
 * Custom resources: validated against `openAPIV3Schema` of the served version
-  of their CRD (from --crds, default $KSHIFT_CRDS or ../shared/crds beside the
-  repository), read the way the API server reads a structural schema: unknown
+  of their CRD (from --crds, default $KSHIFT_CRDS or the
+  repository's tests/crds), read the way the API server reads a structural schema: unknown
   fields are errors (the server would prune them) unless
   `x-kubernetes-preserve-unknown-fields`,
   `x-kubernetes-int-or-string` is integer-or-string, `nullable` allows null,
@@ -68,8 +68,8 @@ except ImportError as exc:  # pragma: no cover - environment problem
     sys.stderr.write(f"error: {exc}; this tool needs PyYAML and jsonschema (pip install pyyaml jsonschema)\n")
     sys.exit(1)
 
-# The repository sits beside ../shared, which holds the public CRDs.
-DEFAULT_CRD_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "crds"))
+# The public CRDs are copied into the repository (tests/crds, see its README).
+DEFAULT_CRD_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crds"))
 EXPECT_ANNOTATION = "demo.kshift.dev/expect-warnings"
 ROUTER_CODES = {
     "weights-not-100",
