@@ -13,8 +13,15 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
 
 /// The age of a moment as kubectl prints it (`45s`, `3m12s`, `5h`, `12d`),
 /// or `-` when either time is unknown.
+///
+/// Seconds only under a minute (kubectl writes `3m12s` up to ten minutes): a console
+/// redraws when an age on screen changes, and an idle one should tick once a minute,
+/// not once a second.
 pub fn age(at: Option<i64>, now: Option<i64>) -> String {
     match (at, now) {
+        (Some(at), Some(now)) if (60..600).contains(&(now - at)) => {
+            format!("{}m", (now - at) / 60)
+        }
         (Some(at), Some(now)) => human_duration(now - at),
         _ => "-".to_string(),
     }
@@ -81,7 +88,7 @@ mod tests {
     }
 
     #[test]
-    fn ages_read_like_kubectl() {
+    fn durations_read_like_kubectl_and_ages_tick_by_their_size() {
         let cases = [
             (-5, "0s"),
             (0, "0s"),
@@ -100,6 +107,16 @@ mod tests {
             (3000 * 86_400, "8y"),
         ];
         for (seconds, want) in cases {
+            assert_eq!(human_duration(seconds), want, "{seconds}");
+        }
+        // On screen, seconds only under a minute: an idle console ticks once a minute.
+        for (seconds, want) in [
+            (45, "45s"),
+            (60, "1m"),
+            (119, "1m"),
+            (192, "3m"),
+            (600, "10m"),
+        ] {
             assert_eq!(age(Some(0), Some(seconds)), want, "{seconds}");
         }
         assert_eq!(age(None, Some(5)), "-");

@@ -153,9 +153,22 @@ async fn pick_version(client: &Client, source: &Source) -> Result<Option<String>
         .map(|v| v.to_string()))
 }
 
+/// The latest `time` of the managedFields entries that wrote more than the status.
+fn last_write(fields: &Value) -> Option<String> {
+    fields
+        .as_array()?
+        .iter()
+        .filter(|entry| entry["subresource"].as_str() != Some("status"))
+        .filter_map(|entry| entry["time"].as_str())
+        .max_by_key(|time| crate::ages::timestamp(time))
+        .map(str::to_string)
+}
+
 /// An object as recognition needs it: with its apiVersion and kind (a real API server
-/// leaves them out of list items), without managedFields and the copy of itself that
-/// client-side apply keeps in an annotation.
+/// leaves them out of list items), without the copy of itself that client-side apply
+/// keeps in an annotation, and with its managedFields cut to the one entry that tells
+/// when it last changed: the latest write that was not to its status (a weight, an
+/// image, a scale), which the AGE column shows.
 pub fn slim(mut object: Value, resource: &ApiResource) -> Value {
     if object["apiVersion"].as_str().is_none_or(str::is_empty) {
         object["apiVersion"] = Value::String(resource.api_version.clone());
@@ -164,7 +177,15 @@ pub fn slim(mut object: Value, resource: &ApiResource) -> Value {
         object["kind"] = Value::String(resource.kind.clone());
     }
     if let Some(metadata) = object["metadata"].as_object_mut() {
-        metadata.remove("managedFields");
+        let written = metadata
+            .remove("managedFields")
+            .and_then(|fields| last_write(&fields));
+        if let Some(time) = written {
+            metadata.insert(
+                "managedFields".into(),
+                serde_json::json!([{ "time": time }]),
+            );
+        }
         if let Some(annotations) = metadata
             .get_mut("annotations")
             .and_then(Value::as_object_mut)
@@ -173,4 +194,31 @@ pub fn slim(mut object: Value, resource: &ApiResource) -> Value {
         }
     }
     object
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn slim_keeps_when_the_object_last_changed_and_nothing_else_of_managed_fields() {
+        let resource = ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&());
+        let object = json!({"metadata": {"name": "web", "managedFields": [
+            {"manager": "kubectl", "operation": "Update", "time": "2026-11-21T09:00:00Z",
+             "fieldsV1": {"f:spec": {}}},
+            {"manager": "kube-controller-manager", "operation": "Update",
+             "subresource": "status", "time": "2026-11-21T10:00:00Z", "fieldsV1": {}},
+            {"manager": "kshift", "operation": "Update", "subresource": "scale",
+             "time": "2026-11-21T09:30:00Z", "fieldsV1": {}},
+        ]}});
+        let kept = slim(object, &resource);
+        assert_eq!(
+            kept["metadata"]["managedFields"],
+            json!([{"time": "2026-11-21T09:30:00Z"}])
+        );
+        assert_eq!(kept["kind"], "Deployment");
+        let bare = slim(json!({"metadata": {"name": "web"}}), &resource);
+        assert!(bare["metadata"].get("managedFields").is_none());
+    }
 }

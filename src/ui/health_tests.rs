@@ -300,7 +300,7 @@ fn stale_health_says_so_first_at_80_columns() {
     }));
     let screen = text(&draw(&app, 80, 24));
     assert!(
-        screen.contains("health stale 2m30s: metrics: Prometheus"),
+        screen.contains("health stale 2m: metrics: Prometheus"),
         "{screen}"
     );
     // The last known figures stay on the rows.

@@ -154,9 +154,10 @@ impl Draft {
     }
 }
 
-/// The latest creation or condition time among the objects.
+/// The latest change among the objects: creation, condition, the last write that was
+/// not to the status, or kshift's own last action.
 fn last_change<'v>(objects: impl Iterator<Item = &'v Value>) -> Option<String> {
-    let mut latest: Option<(jiff::Timestamp, &str)> = None;
+    let mut latest: Option<(jiff::Timestamp, String)> = None;
     for v in objects {
         let conditions = array_at(v, &["status", "conditions"]).iter().flat_map(|c| {
             [
@@ -164,6 +165,14 @@ fn last_change<'v>(objects: impl Iterator<Item = &'v Value>) -> Option<String> {
                 str_at(c, &["lastTransitionTime"]),
             ]
         });
+        // What kshift did last (its annotation's `time`), and the last write that was
+        // not to the status (`sources::slim` keeps it from managedFields).
+        let action = json::annotation(v, "kshift.dev/last-action")
+            .and_then(|text| serde_json::from_str::<Value>(text).ok())
+            .and_then(|action| action["time"].as_str().map(str::to_string));
+        let written = array_at(v, &["metadata", "managedFields"])
+            .iter()
+            .filter_map(|entry| str_at(entry, &["time"]));
         let times = [
             str_at(v, &["metadata", "creationTimestamp"]),
             // Flagger keeps its own, beside the conditions.
@@ -171,16 +180,19 @@ fn last_change<'v>(objects: impl Iterator<Item = &'v Value>) -> Option<String> {
         ]
         .into_iter()
         .chain(conditions)
-        .flatten();
+        .chain(written.map(Some))
+        .flatten()
+        .map(str::to_string)
+        .chain(action);
         for text in times {
-            if let Some(t) = timestamp(text)
-                && latest.is_none_or(|(best, _)| t > best)
+            if let Some(t) = timestamp(&text)
+                && latest.as_ref().is_none_or(|(best, _)| t > *best)
             {
                 latest = Some((t, text));
             }
         }
     }
-    latest.map(|(_, text)| text.to_string())
+    latest.map(|(_, text)| text)
 }
 
 /// `kubernetes.io/change-cause` of the workloads, newest first: ReplicaSets by
@@ -233,6 +245,25 @@ mod tests {
             Some("2026-11-21T10:00:00Z")
         );
         assert_eq!(last_change([json!({})].iter()), None);
+    }
+
+    #[test]
+    fn last_change_is_a_weight_or_kshift_action_not_only_creation() {
+        // A VirtualService created long ago whose weights someone patched (its last
+        // write, kept from managedFields), and a Service kshift acted on later.
+        let router = json!({"metadata": {"creationTimestamp": "2026-01-01T00:00:00Z",
+            "managedFields": [{"time": "2026-11-21T09:00:00Z"}]}});
+        assert_eq!(
+            last_change([&router].into_iter()).as_deref(),
+            Some("2026-11-21T09:00:00Z")
+        );
+        let action = r#"{"verb":"rollback","time":"2026-11-21T09:30:00Z"}"#;
+        let service = json!({"metadata": {"creationTimestamp": "2026-01-01T00:00:00Z",
+            "annotations": {"kshift.dev/last-action": action}}});
+        assert_eq!(
+            last_change([&router, &service].into_iter()).as_deref(),
+            Some("2026-11-21T09:30:00Z")
+        );
     }
 
     #[test]
