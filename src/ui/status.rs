@@ -39,15 +39,17 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// The actions that change the cluster, after each view's own hints: as
-/// many as fit.
-const ACTIONS: [(Action, &str); 8] = [
-    (Action::Step, "step"),
+/// The actions an incident needs first, right after a view's first hint, so that
+/// 80 columns show how to roll back.
+const FIRST_ACTIONS: [(Action, &str); 2] = [(Action::Rollback, "rollback"), (Action::Step, "step")];
+
+/// The other actions that change the cluster, after each view's own hints: as many as
+/// fit.
+const MORE_ACTIONS: [(Action, &str); 6] = [
     (Action::BackStep, "step back"),
     (Action::Promote, "promote"),
     (Action::PromoteFull, "promote full"),
     (Action::Flip, "flip"),
-    (Action::Rollback, "rollback"),
     (Action::Undo, "undo"),
     (Action::Pause, "pause"),
 ];
@@ -80,16 +82,19 @@ fn hints(app: &App, width: usize) -> Line<'static> {
         &[
             (Action::Open, "detail"),
             (Action::Filter, "filter"),
-            (Action::Command, "command"),
-            (Action::AllNamespaces, "all ns"),
             (Action::Help, "help"),
             (Action::Quit, "quit"),
+            (Action::Command, "command"),
+            (Action::AllNamespaces, "all ns"),
         ]
     };
     let acts = app.confirm.is_none() && app.help.is_none();
-    let actions = view
+    let (first, rest) = view.split_at(view.len().min(1));
+    let actions = first
         .iter()
-        .chain(ACTIONS.iter().filter(|_| acts))
+        .chain(FIRST_ACTIONS.iter().filter(|_| acts))
+        .chain(rest)
+        .chain(MORE_ACTIONS.iter().filter(|_| acts))
         .filter(|(action, _)| app.offers(*action));
     let key_style = app.theme.style(Slot::Header);
     let label_style = app.theme.style(Slot::Muted);
@@ -120,7 +125,7 @@ mod tests {
         let app = crate::app::fixtures::app(crate::ui::Theme::default());
         let line = hints(&app, 30);
         let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-        assert_eq!(text, " <enter> detail  </> filter ");
+        assert_eq!(text, " <enter> detail  <a> rollback ");
     }
 
     fn words(app: &App) -> String {
@@ -132,10 +137,15 @@ mod tests {
     fn lists_the_actions_unless_read_only() {
         let mut app = crate::app::fixtures::app(crate::ui::Theme::default());
         let all = words(&app);
-        let tail = " <q> quit  <]> step  <[> step back  <p> promote  <P> promote full  \
-                    <f> flip  <a> rollback  <u> undo  <z> pause ";
+        assert!(
+            all.starts_with(" <enter> detail  <a> rollback  <]> step  </> filter "),
+            "{all}"
+        );
+        let tail = " <0> all ns  <[> step back  <p> promote  <P> promote full  \
+                    <f> flip  <u> undo  <z> pause ";
         assert!(all.ends_with(tail), "{all}");
         app.set_read_only(true);
-        assert!(words(&app).ends_with(" <?> help  <q> quit "));
+        assert!(words(&app).ends_with(" <q> quit  <:> command  <0> all ns "));
+        assert!(!words(&app).contains("rollback"));
     }
 }
