@@ -90,9 +90,11 @@ fn lines(app: &App, detail: &Detail, width: usize) -> Vec<Line<'static>> {
     if r.strategy == Strategy::Canary {
         out.push(plan(r, theme));
     }
-    health_table::section(&mut out, app, r, width);
-    alerts::section(&mut out, app, row, width);
+    // The verdict's reason before the figures behind it: on a short screen it is
+    // what must show above the graphs.
     judgement::verdict_section(&mut out, app, row, width);
+    alerts::section(&mut out, app, row, width);
+    health_table::section(&mut out, app, r, width);
     judgement::pilot_section(&mut out, app, row, width);
     // What needs a look comes before what only describes.
     if !r.warnings.is_empty() {

@@ -41,7 +41,8 @@ pub(crate) fn pane_height(width: u16, height: u16) -> u16 {
     } else if height < 15 {
         0
     } else {
-        3 * ((height - 10) / 3).clamp(3, 8)
+        // Two graphs at 80x24, so that the verdict's reason shows above them.
+        3 * ((height - 12) / 3).clamp(2, 8)
     }
 }
 
@@ -155,7 +156,8 @@ mod tests {
 
     #[test]
     fn the_pane_shrinks_and_then_goes() {
-        assert_eq!(pane_height(78, 19), 9);
+        assert_eq!(pane_height(78, 19), 6);
+        assert_eq!(pane_height(78, 40), 24);
         assert_eq!(pane_height(78, 14), 0);
         assert_eq!(pane_height(158, 43), 17);
         assert_eq!(pane_height(158, 11), 0);
