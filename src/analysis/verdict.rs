@@ -509,19 +509,20 @@ pub fn thresholds_for(
         warnings: Vec::new(),
     };
     let mut thresholds = *base;
-    if let Some(rate) = read.value(MAX_ERROR_RATE, parse_rate, percent(base.max_error_rate)) {
+    if let Some(rate) = read.value(MAX_ERROR_RATE, parse_rate, || percent(base.max_error_rate)) {
         thresholds.max_error_rate = rate;
     }
-    let ceiling = base
-        .max_p99_ms
-        .map_or_else(|| "no ceiling".to_string(), milliseconds);
+    let ceiling = || {
+        base.max_p99_ms
+            .map_or_else(|| "no ceiling".to_string(), milliseconds)
+    };
     if let Some(ceiling) = read.value(MAX_P99_MS, parse_ceiling, ceiling) {
         thresholds.max_p99_ms = ceiling;
     }
-    if let Some(margin) = read.value(ERROR_MARGIN, parse_rate, percent(base.margin)) {
+    if let Some(margin) = read.value(ERROR_MARGIN, parse_rate, || percent(base.margin)) {
         thresholds.margin = margin;
     }
-    if let Some(count) = read.value(MIN_REQUESTS, parse_count, number(base.min_requests, 1)) {
+    if let Some(count) = read.value(MIN_REQUESTS, parse_count, || number(base.min_requests, 1)) {
         thresholds.min_requests = count;
     }
     (thresholds, read.warnings)
@@ -536,17 +537,18 @@ struct Annotations<'a> {
 impl Annotations<'_> {
     /// Annotation `key` read by `parse`, if it is there and readable. If it is there but
     /// unreadable: `None`, and a warning with what `parse` expected and the `current`
-    /// value, which stays.
+    /// value (worked out only then), which stays.
     fn value<T>(
         &mut self,
         key: &str,
         parse: fn(&str) -> Result<T, &'static str>,
-        current: String,
+        current: impl FnOnce() -> String,
     ) -> Option<T> {
         let text = self.annotations.get(key)?;
         parse(text.trim())
             .map_err(|expected| {
-                let warning = format!("{key}: {text:?} is not {expected}; using {current}");
+                // Written only for a warning: this runs for every release at each refresh.
+                let warning = format!("{key}: {text:?} is not {expected}; using {}", current());
                 self.warnings.push(warning);
             })
             .ok()
