@@ -107,16 +107,40 @@ pub(super) fn confirm(question: &str) -> Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-/// The release `namespace/name` among those discovered, or an error that says where to look.
+/// The release `namespace/name` among those discovered, or an error that says where to
+/// look. Two releases of one name (a VirtualService and a blue/green Service both
+/// called `web`) are refused, naming both: picking one silently could act on the other.
 pub(super) fn find<'a>(
     releases: &'a [Release],
     namespace: &str,
     name: &str,
 ) -> Result<&'a Release> {
-    releases
+    let named: Vec<&Release> = releases
         .iter()
-        .find(|r| r.namespace == namespace && r.name == name)
-        .ok_or_else(|| eyre!("no release {namespace}/{name} (kshift list -n {namespace} shows the releases there)"))
+        .filter(|r| r.namespace == namespace && r.name == name)
+        .collect();
+    match named.as_slice() {
+        [one] => Ok(one),
+        [] => Err(eyre!(
+            "no release {namespace}/{name} (kshift list -n {namespace} shows the releases there)"
+        )),
+        several => {
+            let which: Vec<String> = several
+                .iter()
+                .map(|r| match r.objects.first() {
+                    Some(o) => format!("{} ({} {})", r.kind.as_str(), o.kind, o.name),
+                    None => r.kind.as_str().to_string(),
+                })
+                .collect();
+            Err(Refused(format!(
+                "{} releases are named {namespace}/{name}: {}; kshift will not guess which one \
+                 to act on (rename one of them, or act on its objects with kubectl)",
+                several.len(),
+                which.join(", ")
+            ))
+            .into())
+        }
+    }
 }
 
 pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
@@ -188,6 +212,36 @@ pub async fn run(cli: &Cli, verb: Verb, args: &ActArgs) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn two_releases_of_one_name_are_refused_naming_both() {
+        use crate::model::{Kind, ObjectRef};
+        let release = |kind: Kind, object: &str| {
+            let mut r = crate::app::fixtures::releases()
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| panic!("a fixture release"));
+            (r.namespace, r.name, r.kind) = ("shop".into(), "web".into(), kind);
+            r.objects = vec![ObjectRef::new(object, "web")];
+            r
+        };
+        let both = [
+            release(Kind::Istio, "VirtualService"),
+            release(Kind::Service, "Service"),
+        ];
+        let error = super::find(&both, "shop", "web")
+            .err()
+            .map(|e| e.to_string());
+        let error = error.unwrap_or_default();
+        assert!(
+            error.starts_with(
+                "2 releases are named shop/web: istio (VirtualService web), service (Service web)"
+            ),
+            "{error}"
+        );
+        assert!(super::find(&both[..1], "shop", "web").is_ok());
+        assert!(super::find(&both, "shop", "other").is_err());
+    }
+
     use super::*;
 
     #[test]
