@@ -44,8 +44,10 @@ fn parse_size(text: &str) -> Result<(u16, u16), String> {
     }
 }
 
-/// How long the demo's traffic runs before the picture, so that rates and graphs show.
-const TRAFFIC: Duration = Duration::from_secs(4);
+/// How long the demo's traffic runs before the picture, so that rates and graphs show
+/// and a canary at 10 % has served the 50 requests a verdict needs (60 a second per
+/// release): with less, every verdict in the picture is honestly `inconclusive`.
+const TRAFFIC: Duration = Duration::from_secs(10);
 
 /// Waits until the demo's Deployments have rolled out, so the picture shows a settled cluster.
 async fn settle(client: &kube::Client) {
