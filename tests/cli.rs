@@ -195,7 +195,8 @@ fn screenshots_in_every_format() {
     );
     let text = std::fs::read_to_string(&detail).unwrap();
     assert!(
-        text.contains("reviews") && text.contains("HEALTH") && text.contains("1.5.0"),
+        // The verdict comes first in the detail view, the health table below it.
+        text.contains("reviews") && text.contains("VERDICT") && text.contains("1.5.0"),
         "{text}"
     );
 
