@@ -158,25 +158,34 @@ pub struct Tmux {
 }
 
 impl Tmux {
-    /// Starts `command` in a new detached session of the given size.
+    /// Starts `command` in a new detached session of the given size. A tmux server
+    /// whose last session was just killed (the previous test's) may still be going
+    /// away and refuse a new session: asked again, a new server starts.
     pub fn start(command: &str, width: u16, height: u16) -> Tmux {
         let session = format!("kshift-test-{}-{}", std::process::id(), rand_suffix());
-        let status = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-                command,
-            ])
-            .status()
-            .expect("start tmux");
-        assert!(status.success(), "tmux new-session failed");
-        Tmux { session }
+        let mut failure = String::new();
+        for _ in 0..5 {
+            let output = Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &session,
+                    "-x",
+                    &width.to_string(),
+                    "-y",
+                    &height.to_string(),
+                    command,
+                ])
+                .output()
+                .expect("start tmux");
+            if output.status.success() {
+                return Tmux { session };
+            }
+            failure = String::from_utf8_lossy(&output.stderr).into_owned();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        panic!("tmux new-session failed five times: {failure}");
     }
 
     pub fn keys(&self, keys: &[&str]) {
