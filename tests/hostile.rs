@@ -128,6 +128,18 @@ fn hostile_text_in_every_channel_reaches_the_terminal_escaped() {
     let crd = "istio-virtualservice-destinationrule.yaml";
     std::fs::copy(common::crds_dir().join(crd), folder.join(crd)).expect("Istio's CRDs");
     let demo = Demo::start(&["--manifests", folder.to_str().expect("a UTF-8 path")]);
+    // Stable's pods ready, so that the verbs plan (naming the versions) rather than
+    // refuse for readiness: the payload is there to be escaped, not to go unused. (The
+    // canary, selected by the payload, never becomes available.)
+    demo.ok(&[
+        "wait",
+        "deployment",
+        "app-v1",
+        "-n",
+        "inj",
+        "--for=condition=Available",
+        "--timeout=60s",
+    ]);
 
     let prometheus_error = serde_json::json!({
         "status": "error", "errorType": "bad_data", "error": PAYLOAD
