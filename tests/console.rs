@@ -235,6 +235,11 @@ fn ctx_is_refused_in_words_and_the_old_context_stays() {
     if !have_tool("tmux") || !have_tool("kubectl") {
         return;
     }
+    if common::embedded_only(
+        "its two-context kubeconfig is written for the demo's plain-HTTP API, without the real cluster's certificates",
+    ) {
+        return;
+    }
     let demo = Demo::start(&["--scenario", "showcase"]);
     let kubeconfig = with_silent_context(&demo, &silent_server());
     let command = format!(
@@ -386,6 +391,9 @@ fn a_server_that_never_answers_freezes_nothing() {
 #[test]
 fn the_reconnecting_notice_clears_when_the_api_is_back() {
     if !have_tool("tmux") || !have_tool("kubectl") {
+        return;
+    }
+    if common::embedded_only("it stops the demo and serves it again on the same port") {
         return;
     }
     let mut demo = Demo::start(&["--scenario", "showcase"]);
